@@ -1,0 +1,213 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/store"
+)
+
+// ContactInput identifies or describes the contact of a new conversation.
+type ContactInput struct {
+	UserID      string          `json:"userId"`
+	Name        string          `json:"name"`
+	Email       string          `json:"email"`
+	Language    string          `json:"language"`
+	ChatContext json.RawMessage `json:"chatContext"`
+}
+
+// NewConversation is the input of StartConversation.
+type NewConversation struct {
+	Contact ContactInput `json:"contact"`
+	// ContactID reuses an existing contact instead of Contact.
+	ContactID   string         `json:"contactId"`
+	TeamID      string         `json:"teamId"`
+	SkipRouting bool           `json:"skipRouting"`
+	Assignee    *chat.Assignee `json:"assignee"`
+	Metadata    chat.Metadata  `json:"metadata"`
+}
+
+// StartConversation opens a conversation for a contact, creating or
+// refreshing the contact as needed.
+func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConversation) (*chat.Conversation, error) {
+	if err := in.Assignee.Validate(); err != nil {
+		return nil, err
+	}
+	if in.TeamID != "" {
+		if err := chat.ValidateID("teamId", in.TeamID); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.Metadata.Validate("metadata"); err != nil {
+		return nil, err
+	}
+	var contact *chat.Contact
+	var err error
+	if in.ContactID != "" {
+		if err := chat.ValidateID("contactId", in.ContactID); err != nil {
+			return nil, err
+		}
+		contact, err = s.store.GetContact(ctx, actor.AppID, in.ContactID)
+		if chat.IsCode(err, chat.CodeNotFound) {
+			return nil, chat.FieldError("contactId", "contact not found")
+		}
+	} else {
+		contact, err = s.ensureContact(ctx, actor.AppID, in.Contact)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &chat.Conversation{
+		AppID:     actor.AppID,
+		ContactID: contact.ID,
+		Status:    chat.StatusOpen,
+		Assignee:  in.Assignee,
+		TeamID:    in.TeamID,
+		Metadata:  in.Metadata,
+	}
+	if err := s.store.CreateConversation(ctx, c); err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "conversation started", "app", actor.AppID, "conversation", c.ID, "contact", contact.ID)
+	return c, nil
+}
+
+// ensureContact finds an identified contact by user id (refreshing the
+// details given), or creates one; a contact without user id is a new
+// anonymous visitor.
+func (s *Service) ensureContact(ctx context.Context, appID string, in ContactInput) (*chat.Contact, error) {
+	if err := validateContactInput(&in); err != nil {
+		return nil, err
+	}
+	if in.UserID != "" {
+		existing, err := s.store.ContactByUserID(ctx, appID, in.UserID)
+		switch {
+		case err == nil:
+			return s.store.UpdateContact(ctx, appID, existing.ID, contactRefresh(in))
+		case !chat.IsCode(err, chat.CodeNotFound):
+			return nil, err
+		}
+	}
+	c := &chat.Contact{AppID: appID, UserID: in.UserID, Name: in.Name, Email: in.Email, Language: in.Language, ChatContext: in.ChatContext}
+	err := s.store.CreateContact(ctx, c)
+	if chat.IsCode(err, chat.CodeConflict) && in.UserID != "" {
+		// Another request created the same user a moment ago: use that one.
+		existing, err := s.store.ContactByUserID(ctx, appID, in.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return s.store.UpdateContact(ctx, appID, existing.ID, contactRefresh(in))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func validateContactInput(in *ContactInput) error {
+	if in.UserID != "" {
+		if err := chat.ValidateID("contact.userId", in.UserID); err != nil {
+			return err
+		}
+	}
+	if err := chat.ValidateName("contact.name", in.Name, false); err != nil {
+		return err
+	}
+	email, err := chat.NormalizeEmail("contact.email", in.Email)
+	if err != nil {
+		return err
+	}
+	in.Email = email
+	if err := chat.ValidateLanguage(in.Language); err != nil {
+		return err
+	}
+	if err := chat.ValidateChatContext(in.ChatContext); err != nil {
+		return err
+	}
+	if isJSONNull(in.ChatContext) {
+		in.ChatContext = nil
+	}
+	return nil
+}
+
+// contactRefresh updates only what the caller supplied, so starting a second
+// conversation without a name does not erase the name given the first time.
+func contactRefresh(in ContactInput) store.ContactUpdate {
+	var u store.ContactUpdate
+	if in.Name != "" {
+		u.Name = &in.Name
+	}
+	if in.Email != "" {
+		u.Email = &in.Email
+	}
+	if in.Language != "" {
+		u.Language = &in.Language
+	}
+	if len(in.ChatContext) > 0 {
+		u.ChatContext = in.ChatContext
+	}
+	return u
+}
+
+// GetConversation returns a conversation of the actor's app.
+func (s *Service) GetConversation(ctx context.Context, actor Actor, id string) (*chat.Conversation, error) {
+	if err := chat.ValidateID("id", id); err != nil {
+		return nil, chat.NotFound("conversation")
+	}
+	return s.store.GetConversation(ctx, actor.AppID, id)
+}
+
+// ListConversations returns a page of the actor's app's conversations.
+func (s *Service) ListConversations(ctx context.Context, actor Actor, f store.ConversationFilter) (store.ConversationPage, error) {
+	if f.Limit < 0 || f.Limit > store.MaxPageSize {
+		return store.ConversationPage{}, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
+	}
+	if f.Status != nil && !f.Status.Valid() {
+		return store.ConversationPage{}, chat.FieldError("status", "unknown status")
+	}
+	return s.store.ListConversations(ctx, actor.AppID, f)
+}
+
+// ChangeStatus moves a conversation to another status, if the move is allowed.
+func (s *Service) ChangeStatus(ctx context.Context, actor Actor, id string, to chat.Status) (*chat.Conversation, error) {
+	if err := chat.ValidateID("id", id); err != nil {
+		return nil, chat.NotFound("conversation")
+	}
+	c, err := s.store.UpdateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
+		if err := chat.CheckTransition(c.Status, to); err != nil {
+			return err
+		}
+		c.Status = to
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "conversation status changed", "app", actor.AppID, "conversation", id, "status", to.String())
+	return c, nil
+}
+
+// ChangeAssignee gives a conversation to an agent or a bot, or to nobody
+// (nil). The store checks that the assignee belongs to the app.
+func (s *Service) ChangeAssignee(ctx context.Context, actor Actor, id string, to *chat.Assignee) (*chat.Conversation, error) {
+	if err := chat.ValidateID("id", id); err != nil {
+		return nil, chat.NotFound("conversation")
+	}
+	if err := to.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := s.store.UpdateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
+		c.Assignee = to
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "conversation assigned", "app", actor.AppID, "conversation", id)
+	return c, nil
+}
+
+func isJSONNull(raw json.RawMessage) bool {
+	return len(raw) == 4 && string(raw) == "null"
+}

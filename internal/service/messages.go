@@ -1,0 +1,141 @@
+package service
+
+import (
+	"context"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
+)
+
+// AttachmentRef points at an upload made earlier with CreateUpload.
+type AttachmentRef struct {
+	UploadID string `json:"uploadId"`
+}
+
+// SendInput is a message as a client submits it.
+type SendInput struct {
+	Text        string           `json:"text"`
+	ClientKey   string           `json:"clientKey"`
+	ContentType chat.ContentType `json:"contentType"`
+	Metadata    chat.Metadata    `json:"metadata"`
+	Attachments []AttachmentRef  `json:"attachments"`
+	Location    *chat.Location   `json:"location"`
+	// Sender is who the message is from. A signed-in agent always sends as
+	// themself; an API key names the contact, an agent or a bot of the app.
+	Sender *chat.Sender `json:"sender"`
+}
+
+// SendMessage appends a message to a conversation and returns it once it is
+// durable. A repeat with the same ClientKey returns the original message and
+// created == false.
+func (s *Service) SendMessage(ctx context.Context, actor Actor, conversationID string, in SendInput) (*chat.Message, bool, error) {
+	if err := chat.ValidateID("id", conversationID); err != nil {
+		return nil, false, chat.NotFound("conversation")
+	}
+	conv, err := s.store.GetConversation(ctx, actor.AppID, conversationID)
+	if err != nil {
+		return nil, false, err
+	}
+	sender, err := s.resolveSender(ctx, actor, conv, in.Sender)
+	if err != nil {
+		return nil, false, err
+	}
+	m := chat.NewMessage{
+		Sender:      sender,
+		Text:        in.Text,
+		ContentType: in.ContentType,
+		Metadata:    in.Metadata,
+		Location:    in.Location,
+		ClientKey:   in.ClientKey,
+	}
+	if len(in.Attachments) > chat.MaxAttachments {
+		return nil, false, chat.FieldError("attachments", "a message may carry at most %d attachments", chat.MaxAttachments)
+	}
+	for _, a := range in.Attachments {
+		m.Attachments = append(m.Attachments, chat.Attachment{UploadID: a.UploadID})
+	}
+	if m.ContentType == chat.ContentSystem {
+		return nil, false, chat.FieldError("contentType", "system notices are posted by Switchboard itself")
+	}
+	return s.appendMessage(ctx, actor.AppID, conv.ID, m)
+}
+
+// appendMessage is the one path every message takes into the store, whoever
+// sends it.
+func (s *Service) appendMessage(ctx context.Context, appID, conversationID string, m chat.NewMessage) (*chat.Message, bool, error) {
+	if err := m.Normalize(); err != nil {
+		return nil, false, err
+	}
+	msg, created, err := s.store.AppendMessage(ctx, appID, conversationID, m)
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		s.log.DebugContext(ctx, "message stored", "app", appID, "conversation", conversationID, "seq", msg.Seq, "sender", string(msg.Sender.Type))
+	}
+	return msg, created, nil
+}
+
+// resolveSender decides who a message is from, refusing impersonation.
+func (s *Service) resolveSender(ctx context.Context, actor Actor, conv *chat.Conversation, want *chat.Sender) (chat.Sender, error) {
+	if !actor.ViaAPIKey() {
+		self := chat.Sender{Type: chat.SenderAgent, ID: actor.AgentID}
+		if want != nil && *want != self {
+			return chat.Sender{}, chat.Errorf(chat.CodeForbidden, "a signed-in agent can only send as themself")
+		}
+		return self, nil
+	}
+	if want == nil {
+		return chat.Sender{}, chat.FieldError("sender", `sender is required with an API key: {"type":"contact"} or {"type":"agent","id":…}`)
+	}
+	switch want.Type {
+	case chat.SenderContact:
+		if want.ID != "" && want.ID != conv.ContactID {
+			return chat.Sender{}, chat.FieldError("sender.id", "the sender must be this conversation's contact")
+		}
+		return chat.Sender{Type: chat.SenderContact, ID: conv.ContactID}, nil
+	case chat.SenderAgent:
+		if err := chat.ValidateID("sender.id", want.ID); err != nil {
+			return chat.Sender{}, err
+		}
+		if _, err := s.store.GetAgent(ctx, actor.AppID, want.ID); err != nil {
+			if chat.IsCode(err, chat.CodeNotFound) {
+				return chat.Sender{}, chat.FieldError("sender.id", "no such agent in this app")
+			}
+			return chat.Sender{}, err
+		}
+		return *want, nil
+	case chat.SenderBot:
+		if err := chat.ValidateID("sender.id", want.ID); err != nil {
+			return chat.Sender{}, err
+		}
+		if _, err := s.store.GetBot(ctx, actor.AppID, want.ID); err != nil {
+			if chat.IsCode(err, chat.CodeNotFound) {
+				return chat.Sender{}, chat.FieldError("sender.id", "no such bot in this app")
+			}
+			return chat.Sender{}, err
+		}
+		return *want, nil
+	default:
+		return chat.Sender{}, chat.FieldError("sender.type", "sender type must be contact, agent or bot")
+	}
+}
+
+// ListMessages returns a conversation's messages after a seq, in order.
+func (s *Service) ListMessages(ctx context.Context, actor Actor, conversationID string, afterSeq int64, limit int) ([]chat.Message, error) {
+	if err := chat.ValidateID("id", conversationID); err != nil {
+		return nil, chat.NotFound("conversation")
+	}
+	if afterSeq < 0 {
+		return nil, chat.FieldError("afterSeq", "afterSeq must be 0 or more")
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, chat.FieldError("limit", "limit must be 1 to 1000")
+	}
+	if _, err := s.store.GetConversation(ctx, actor.AppID, conversationID); err != nil {
+		return nil, err
+	}
+	return s.store.ListMessages(ctx, actor.AppID, conversationID, afterSeq, limit)
+}

@@ -1,0 +1,110 @@
+// Package service holds Switchboard's use cases: starting a conversation,
+// sending a message, signing in. Both HTTP APIs (/api/v1 and the
+// Kommunicate-compatible /rest/ws) and, later, the realtime gateway and the
+// bot pipeline call these, so every rule is enforced in one place whatever
+// door a request came through.
+package service
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/store"
+)
+
+// Blobs keeps uploaded files' bytes.
+type Blobs interface {
+	Put(ctx context.Context, key string, r io.Reader, maxBytes int64) (int64, error)
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// Service is the set of use cases. It is safe for concurrent use.
+type Service struct {
+	store          store.Store
+	blobs          Blobs
+	keys           *auth.Keyring
+	passwords      auth.Params
+	log            *slog.Logger
+	now            func() time.Time
+	uploadMaxBytes int64
+	sessionTTL     time.Duration
+
+	dummyOnce sync.Once
+	dummy     string
+}
+
+// Options configure a Service. Store, Blobs and Keys are required.
+type Options struct {
+	Store          store.Store
+	Blobs          Blobs
+	Keys           *auth.Keyring
+	Passwords      auth.Params // argon2id cost; the zero value means auth.DefaultParams
+	Logger         *slog.Logger
+	Now            func() time.Time
+	UploadMaxBytes int64
+	SessionTTL     time.Duration
+}
+
+// New builds a Service.
+func New(o Options) *Service {
+	s := &Service{
+		store:          o.Store,
+		blobs:          o.Blobs,
+		keys:           o.Keys,
+		passwords:      o.Passwords,
+		log:            o.Logger,
+		now:            o.Now,
+		uploadMaxBytes: o.UploadMaxBytes,
+		sessionTTL:     o.SessionTTL,
+	}
+	if s.passwords == (auth.Params{}) {
+		s.passwords = auth.DefaultParams
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.uploadMaxBytes <= 0 {
+		s.uploadMaxBytes = 20 << 20
+	}
+	if s.sessionTTL <= 0 {
+		s.sessionTTL = 14 * 24 * time.Hour
+	}
+	return s
+}
+
+// Store exposes the store for read paths that need no rule, such as readiness.
+func (s *Service) Store() store.Store { return s.store }
+
+// Keys exposes the keyring, for signing file URLs at the edge.
+func (s *Service) Keys() *auth.Keyring { return s.keys }
+
+// Actor is who makes a request, established by authentication. Every use
+// case takes one and scopes its work to Actor.AppID.
+type Actor struct {
+	AppID string
+	// AgentID is set for a signed-in agent; empty for an API key.
+	AgentID string
+	// Role is the agent's role; API keys act with RoleAdmin, because an
+	// integration manages the app but must not be able to change its owner.
+	Role     chat.Role
+	APIKeyID string
+}
+
+// ViaAPIKey reports whether the actor is an integration rather than a person.
+func (a Actor) ViaAPIKey() bool { return a.APIKeyID != "" }
+
+func (a Actor) require(min chat.Role) error {
+	if !a.Role.AtLeast(min) {
+		return chat.Errorf(chat.CodeForbidden, "this needs the %s role", min)
+	}
+	return nil
+}
