@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -36,6 +37,27 @@ func ValidateID(field, id string) error {
 	}
 	if len(id) > MaxIDLen || !idPattern.MatchString(id) {
 		return FieldError(field, "%s is not a valid id", field)
+	}
+	return nil
+}
+
+// MaxUserIDLen bounds a contact's external user id.
+const MaxUserIDLen = 191
+
+// ValidateUserID checks the id a customer's site gives its user. Sites use
+// emails, phone numbers and their own database keys, so the rule is only:
+// bounded, one token of printable text.
+func ValidateUserID(field, id string) error {
+	if id == "" {
+		return FieldError(field, "%s is required", field)
+	}
+	if len(id) > MaxUserIDLen || !utf8.ValidString(id) {
+		return FieldError(field, "%s must be at most %d bytes of text", field, MaxUserIDLen)
+	}
+	for _, r := range id {
+		if r <= ' ' || r == 0x7f || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return FieldError(field, "%s must not contain spaces or control characters", field)
+		}
 	}
 	return nil
 }

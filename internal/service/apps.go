@@ -103,10 +103,25 @@ func (s *Service) CreateApp(ctx context.Context, actor Actor, in NewApp) (*chat.
 	if err := chat.ValidateName("name", in.Name, true); err != nil {
 		return nil, nil, err
 	}
-	if _, err := chat.NormalizeEmail("owner.email", in.Owner.Email); err != nil {
+	// Everything the owner needs is checked before the app is made: the
+	// store has no transaction spanning both, and a refused owner must not
+	// leave an app without one behind.
+	email, err := chat.NormalizeEmail("owner.email", in.Owner.Email)
+	if err != nil {
+		return nil, nil, err
+	}
+	if email == "" {
+		return nil, nil, chat.FieldError("owner.email", "owner.email is required")
+	}
+	if err := chat.ValidateName("owner.name", in.Owner.Name, true); err != nil {
 		return nil, nil, err
 	}
 	if err := chat.ValidatePassword(in.Owner.Password); err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.store.AgentByEmail(ctx, email); err == nil {
+		return nil, nil, chat.Errorf(chat.CodeConflict, "an agent with this email already exists").WithDetail("field", "owner.email")
+	} else if !chat.IsCode(err, chat.CodeNotFound) {
 		return nil, nil, err
 	}
 	app := &chat.App{Name: in.Name}

@@ -28,7 +28,7 @@ func (s *Service) GetContact(ctx context.Context, actor Actor, id string) (*chat
 
 // ContactByUserID finds an identified contact of the actor's app.
 func (s *Service) ContactByUserID(ctx context.Context, actor Actor, userID string) (*chat.Contact, error) {
-	if err := chat.ValidateID("userId", userID); err != nil {
+	if err := chat.ValidateUserID("userId", userID); err != nil {
 		return nil, chat.NotFound("contact")
 	}
 	return s.store.ContactByUserID(ctx, actor.AppID, userID)

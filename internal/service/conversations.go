@@ -42,6 +42,12 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 	if err := in.Metadata.Validate("metadata"); err != nil {
 		return nil, err
 	}
+	// Check what the conversation will point at before touching the
+	// contact, so that a refused request leaves no contact behind. The store
+	// checks again inside its transaction; this is about not half-applying.
+	if err := s.checkRefs(ctx, actor.AppID, in.TeamID, in.Assignee); err != nil {
+		return nil, err
+	}
 	var contact *chat.Contact
 	var err error
 	if in.ContactID != "" {
@@ -71,6 +77,30 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 	}
 	s.log.InfoContext(ctx, "conversation started", "app", actor.AppID, "conversation", c.ID, "contact", contact.ID)
 	return c, nil
+}
+
+// checkRefs reports a team or assignee that is not in the app as invalid input.
+func (s *Service) checkRefs(ctx context.Context, appID, teamID string, a *chat.Assignee) error {
+	if teamID != "" {
+		if _, err := s.store.GetTeam(ctx, appID, teamID); chat.IsCode(err, chat.CodeNotFound) {
+			return chat.FieldError("teamId", "no such team in this app")
+		} else if err != nil {
+			return err
+		}
+	}
+	if a == nil {
+		return nil
+	}
+	var err error
+	if a.Type == chat.AssigneeAgent {
+		_, err = s.store.GetAgent(ctx, appID, a.ID)
+	} else {
+		_, err = s.store.GetBot(ctx, appID, a.ID)
+	}
+	if chat.IsCode(err, chat.CodeNotFound) {
+		return chat.FieldError("assignee.id", "no such %s in this app", a.Type)
+	}
+	return err
 }
 
 // ensureContact finds an identified contact by user id (refreshing the
@@ -107,7 +137,7 @@ func (s *Service) ensureContact(ctx context.Context, appID string, in ContactInp
 
 func validateContactInput(in *ContactInput) error {
 	if in.UserID != "" {
-		if err := chat.ValidateID("contact.userId", in.UserID); err != nil {
+		if err := chat.ValidateUserID("contact.userId", in.UserID); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/store"
 	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
 	"github.com/switchboard-chat/switchboard/internal/upload"
 )
@@ -156,17 +157,39 @@ func TestStartConversationRefreshesIdentifiedContact(t *testing.T) {
 	if err != nil || anon.ContactID == c1.ContactID {
 		t.Fatalf("anonymous conversation %+v, %v", anon, err)
 	}
+	// Sites often identify users by email or phone number.
+	for _, uid := range []string{"vera@example.com", "+447700900123", "crm|4711"} {
+		if _, err := f.svc.StartConversation(f.ctx, f.admin, service.NewConversation{Contact: service.ContactInput{UserID: uid}}); err != nil {
+			t.Errorf("user id %q refused: %v", uid, err)
+		}
+	}
+	before, err := f.svc.ListConversations(f.ctx, f.admin, store.ConversationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, in := range map[string]service.NewConversation{
-		"bad language":     {Contact: service.ContactInput{Language: "english!"}},
-		"bad assignee":     {Assignee: &chat.Assignee{Type: "robot", ID: "x"}},
-		"unknown assignee": {Assignee: &chat.Assignee{Type: chat.AssigneeAgent, ID: "nobody"}},
-		"unknown team":     {TeamID: "noteam"},
-		"unknown contact":  {ContactID: "nocontact"},
-		"context array":    {Contact: service.ContactInput{ChatContext: json.RawMessage(`[1]`)}},
+		"user id with space":     {Contact: service.ContactInput{UserID: "a b"}},
+		"new user, unknown team": {Contact: service.ContactInput{UserID: "fresh"}, TeamID: "noteam"},
+		"bad language":           {Contact: service.ContactInput{Language: "english!"}},
+		"bad assignee":           {Assignee: &chat.Assignee{Type: "robot", ID: "x"}},
+		"unknown assignee":       {Assignee: &chat.Assignee{Type: chat.AssigneeAgent, ID: "nobody"}},
+		"unknown team":           {TeamID: "noteam"},
+		"unknown contact":        {ContactID: "nocontact"},
+		"context array":          {Contact: service.ContactInput{ChatContext: json.RawMessage(`[1]`)}},
 	} {
 		if _, err := f.svc.StartConversation(f.ctx, f.admin, in); chat.ErrorCode(err) != chat.CodeInvalid {
 			t.Errorf("%s: err = %v, want invalid", name, err)
 		}
+	}
+	after, err := f.svc.ListConversations(f.ctx, f.admin, store.ConversationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Conversations) != len(before.Conversations) {
+		t.Fatal("a refused start created a conversation")
+	}
+	if _, err := f.svc.ContactByUserID(f.ctx, f.admin, "fresh"); chat.ErrorCode(err) != chat.CodeNotFound {
+		t.Fatalf("a refused start left a contact behind: %v", err)
 	}
 }
 
