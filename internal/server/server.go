@@ -1,0 +1,248 @@
+// Package server assembles a Switchboard node from its Config: it opens the
+// store, the keyring and the file storage, builds the service and the HTTP
+// handlers, and runs them until told to stop. cmd/switchboard is a thin shell
+// around it, and end-to-end tests embed it the same way.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/config"
+	"github.com/switchboard-chat/switchboard/internal/httpapi"
+	"github.com/switchboard-chat/switchboard/internal/kmcompat"
+	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/store"
+	"github.com/switchboard-chat/switchboard/internal/store/metered"
+	"github.com/switchboard-chat/switchboard/internal/store/postgres"
+	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
+	"github.com/switchboard-chat/switchboard/internal/upload"
+)
+
+// Server is one running Switchboard node.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   store.Store
+	blobs   *upload.Disk
+	svc     *service.Service
+	handler http.Handler
+	http    *http.Server
+	ln      net.Listener
+}
+
+// Options adjust a Server beyond its Config, for embedding and tests.
+type Options struct {
+	Logger *slog.Logger
+	// Out receives the one-time notices meant for the operator's eyes, such
+	// as a generated admin password. Defaults to os.Stdout.
+	Out io.Writer
+	// Passwords overrides the argon2id cost (tests use a cheap one).
+	Passwords auth.Params
+}
+
+// New opens everything a node needs and makes sure the default app exists.
+// Nothing listens until Serve.
+func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	out := o.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	master, err := masterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := auth.NewKeyring(master)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := upload.NewDisk(cfg.UploadDir())
+	if err != nil {
+		return nil, fmt.Errorf("upload dir: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := openStore(ctx, cfg, reg)
+	if err != nil {
+		blobs.Close()
+		return nil, err
+	}
+	svc := service.New(service.Options{
+		Store:          st,
+		Blobs:          diskBlobs{blobs},
+		Keys:           keys,
+		Passwords:      o.Passwords,
+		Logger:         log,
+		UploadMaxBytes: cfg.UploadMaxBytes,
+	})
+	boot, err := svc.EnsureDefaults(ctx, service.Bootstrap{
+		AdminEmail:    cfg.AdminEmail,
+		AdminPassword: cfg.AdminPassword,
+		APIKey:        cfg.BootstrapAPIKey,
+	})
+	if err != nil {
+		st.Close()
+		blobs.Close()
+		return nil, fmt.Errorf("first-start setup: %w", err)
+	}
+	if boot.CreatedOwner {
+		log.Info("created the default app's owner", "email", cfg.AdminEmail)
+	}
+	if boot.GeneratedPassword != "" {
+		// Printed, not logged: logs are often shipped elsewhere and kept.
+		fmt.Fprintf(out, "\n  Switchboard owner account created.\n  Sign in at %s with\n    email:    %s\n    password: %s\n  This password is shown only once.\n\n", cfg.PublicURL, cfg.AdminEmail, boot.GeneratedPassword)
+	}
+	if boot.CreatedAPIKey {
+		log.Info("created the bootstrap API key for the default app")
+	}
+
+	s := &Server{cfg: cfg, log: log, store: st, blobs: blobs, svc: svc}
+	s.handler = httpapi.New(httpapi.Options{
+		Service:        svc,
+		Logger:         log,
+		Registry:       reg,
+		PublicURL:      cfg.PublicURL,
+		SecureCookies:  cfg.SecureCookies,
+		UploadMaxBytes: cfg.UploadMaxBytes,
+		Ready:          st.Ping,
+		Mount: map[string]http.Handler{
+			"/rest/ws/": kmcompat.New(svc, log, cfg.PublicURL),
+		},
+	})
+	return s, nil
+}
+
+func masterKey(cfg config.Config) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		k, err := auth.ParseKey(cfg.SecretKey)
+		if err != nil {
+			return nil, &config.Error{Setting: "SWITCHBOARD_SECRET_KEY", Reason: err.Error()}
+		}
+		return k, nil
+	}
+	return auth.LoadOrCreateKey(cfg.KeyFile())
+}
+
+func openStore(ctx context.Context, cfg config.Config, reg prometheus.Registerer) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		return metered.Wrap(st, reg), nil
+	}
+	st, err := sqlite.Open(ctx, cfg.SQLitePath(), sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", cfg.SQLitePath(), err)
+	}
+	return metered.Wrap(st, reg), nil
+}
+
+// Handler is the node's whole HTTP surface, for tests that serve it themselves.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Service is the node's use cases, for embedding.
+func (s *Server) Service() *service.Service { return s.svc }
+
+// Listen binds the configured address. Splitting it from Serve lets callers
+// learn the real port when the address asks for port 0.
+func (s *Server) Listen() (net.Addr, error) {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return ln.Addr(), nil
+}
+
+// Serve answers requests until ctx is cancelled, then shuts down gracefully:
+// it stops accepting, lets in-flight requests finish within the configured
+// timeout, and closes the store (which finishes the commit in flight).
+func (s *Server) Serve(ctx context.Context) error {
+	if s.ln == nil {
+		if _, err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.log.Info("switchboard listening", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL, "store", storeKind(s.cfg))
+
+	var serveErr error
+	select {
+	case err := <-errc:
+		serveErr = err
+	case <-ctx.Done():
+		s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := s.http.Shutdown(sctx); err != nil {
+			serveErr = fmt.Errorf("shutdown: %w", err)
+		}
+		<-errc
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, s.Close())
+}
+
+// Close releases the store and the file storage. Serve calls it on the way out.
+func (s *Server) Close() error {
+	if s.store == nil {
+		return nil
+	}
+	err := errors.Join(s.store.Close(), s.blobs.Close())
+	s.store = nil
+	return err
+}
+
+// diskBlobs adapts the disk's concrete *os.File to the service's interface,
+// taking care that a failed Open yields a nil interface, not a nil *os.File.
+type diskBlobs struct{ *upload.Disk }
+
+func (d diskBlobs) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
+	f, err := d.Disk.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func storeKind(cfg config.Config) string {
+	if cfg.DatabaseURL != "" {
+		u := cfg.DatabaseURL
+		if i := strings.Index(u, "@"); i >= 0 {
+			u = "postgres://…" + u[i:] // never log the password
+		}
+		return u
+	}
+	return "sqlite:" + cfg.SQLitePath()
+}

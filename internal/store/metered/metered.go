@@ -1,0 +1,179 @@
+// Package metered wraps a store.Store so that every call is timed into a
+// Prometheus histogram labelled by operation and outcome. Decorating the
+// interface keeps the database code free of metrics, and the same wrapper
+// serves SQLite and PostgreSQL.
+package metered
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/store"
+)
+
+// Store is a store.Store that records the latency of every call.
+type Store struct {
+	s    store.Store
+	hist *prometheus.HistogramVec
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Wrap returns s instrumented on reg, as switchboard_store_seconds{op,outcome}.
+func Wrap(s store.Store, reg prometheus.Registerer) *Store {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "switchboard_store_seconds",
+		Help: "Latency of store operations, by operation and outcome (ok, or the error code).",
+		// From 100µs (a cached read) to 2.5s (a stalled database).
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+	}, []string{"op", "outcome"})
+	reg.MustRegister(h)
+	return &Store{s: s, hist: h}
+}
+
+func observe[T any](m *Store, op string, f func() (T, error)) (T, error) {
+	start := time.Now()
+	v, err := f()
+	outcome := "ok"
+	if err != nil {
+		outcome = string(chat.ErrorCode(err))
+	}
+	m.hist.WithLabelValues(op, outcome).Observe(time.Since(start).Seconds())
+	return v, err
+}
+
+func observeErr(m *Store, op string, f func() error) error {
+	_, err := observe(m, op, func() (struct{}, error) { return struct{}{}, f() })
+	return err
+}
+
+func (m *Store) Ping(ctx context.Context) error {
+	return observeErr(m, "Ping", func() error { return m.s.Ping(ctx) })
+}
+func (m *Store) Close() error { return m.s.Close() }
+
+func (m *Store) CreateApp(ctx context.Context, a *chat.App) error {
+	return observeErr(m, "CreateApp", func() error { return m.s.CreateApp(ctx, a) })
+}
+func (m *Store) GetApp(ctx context.Context, id string) (*chat.App, error) {
+	return observe(m, "GetApp", func() (*chat.App, error) { return m.s.GetApp(ctx, id) })
+}
+func (m *Store) ListApps(ctx context.Context) ([]chat.App, error) {
+	return observe(m, "ListApps", func() ([]chat.App, error) { return m.s.ListApps(ctx) })
+}
+
+func (m *Store) CreateAgent(ctx context.Context, a *chat.Agent) error {
+	return observeErr(m, "CreateAgent", func() error { return m.s.CreateAgent(ctx, a) })
+}
+func (m *Store) GetAgent(ctx context.Context, appID, id string) (*chat.Agent, error) {
+	return observe(m, "GetAgent", func() (*chat.Agent, error) { return m.s.GetAgent(ctx, appID, id) })
+}
+func (m *Store) AgentByEmail(ctx context.Context, email string) (*chat.Agent, error) {
+	return observe(m, "AgentByEmail", func() (*chat.Agent, error) { return m.s.AgentByEmail(ctx, email) })
+}
+func (m *Store) ListAgents(ctx context.Context, appID string) ([]chat.Agent, error) {
+	return observe(m, "ListAgents", func() ([]chat.Agent, error) { return m.s.ListAgents(ctx, appID) })
+}
+func (m *Store) SetAgentPresence(ctx context.Context, appID, id string, p chat.Presence) (*chat.Agent, error) {
+	return observe(m, "SetAgentPresence", func() (*chat.Agent, error) { return m.s.SetAgentPresence(ctx, appID, id, p) })
+}
+func (m *Store) SetAgentPassword(ctx context.Context, appID, id, hash string) error {
+	return observeErr(m, "SetAgentPassword", func() error { return m.s.SetAgentPassword(ctx, appID, id, hash) })
+}
+
+func (m *Store) CreateTeam(ctx context.Context, t *chat.Team) error {
+	return observeErr(m, "CreateTeam", func() error { return m.s.CreateTeam(ctx, t) })
+}
+func (m *Store) GetTeam(ctx context.Context, appID, id string) (*chat.Team, error) {
+	return observe(m, "GetTeam", func() (*chat.Team, error) { return m.s.GetTeam(ctx, appID, id) })
+}
+func (m *Store) ListTeams(ctx context.Context, appID string) ([]chat.Team, error) {
+	return observe(m, "ListTeams", func() ([]chat.Team, error) { return m.s.ListTeams(ctx, appID) })
+}
+
+func (m *Store) CreateBot(ctx context.Context, b *chat.Bot) error {
+	return observeErr(m, "CreateBot", func() error { return m.s.CreateBot(ctx, b) })
+}
+func (m *Store) GetBot(ctx context.Context, appID, id string) (*chat.Bot, error) {
+	return observe(m, "GetBot", func() (*chat.Bot, error) { return m.s.GetBot(ctx, appID, id) })
+}
+func (m *Store) ListBots(ctx context.Context, appID string) ([]chat.Bot, error) {
+	return observe(m, "ListBots", func() ([]chat.Bot, error) { return m.s.ListBots(ctx, appID) })
+}
+
+func (m *Store) CreateContact(ctx context.Context, c *chat.Contact) error {
+	return observeErr(m, "CreateContact", func() error { return m.s.CreateContact(ctx, c) })
+}
+func (m *Store) GetContact(ctx context.Context, appID, id string) (*chat.Contact, error) {
+	return observe(m, "GetContact", func() (*chat.Contact, error) { return m.s.GetContact(ctx, appID, id) })
+}
+func (m *Store) ContactByUserID(ctx context.Context, appID, userID string) (*chat.Contact, error) {
+	return observe(m, "ContactByUserID", func() (*chat.Contact, error) { return m.s.ContactByUserID(ctx, appID, userID) })
+}
+func (m *Store) UpdateContact(ctx context.Context, appID, id string, u store.ContactUpdate) (*chat.Contact, error) {
+	return observe(m, "UpdateContact", func() (*chat.Contact, error) { return m.s.UpdateContact(ctx, appID, id, u) })
+}
+
+func (m *Store) CreateConversation(ctx context.Context, c *chat.Conversation) error {
+	return observeErr(m, "CreateConversation", func() error { return m.s.CreateConversation(ctx, c) })
+}
+func (m *Store) GetConversation(ctx context.Context, appID, id string) (*chat.Conversation, error) {
+	return observe(m, "GetConversation", func() (*chat.Conversation, error) { return m.s.GetConversation(ctx, appID, id) })
+}
+func (m *Store) ListConversations(ctx context.Context, appID string, f store.ConversationFilter) (store.ConversationPage, error) {
+	return observe(m, "ListConversations", func() (store.ConversationPage, error) { return m.s.ListConversations(ctx, appID, f) })
+}
+func (m *Store) UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
+	return observe(m, "UpdateConversation", func() (*chat.Conversation, error) { return m.s.UpdateConversation(ctx, appID, id, fn) })
+}
+
+type appended struct {
+	msg     *chat.Message
+	created bool
+}
+
+func (m *Store) AppendMessage(ctx context.Context, appID, conversationID string, nm chat.NewMessage) (*chat.Message, bool, error) {
+	r, err := observe(m, "AppendMessage", func() (appended, error) {
+		msg, created, err := m.s.AppendMessage(ctx, appID, conversationID, nm)
+		return appended{msg, created}, err
+	})
+	return r.msg, r.created, err
+}
+func (m *Store) ListMessages(ctx context.Context, appID, conversationID string, afterSeq int64, limit int) ([]chat.Message, error) {
+	return observe(m, "ListMessages", func() ([]chat.Message, error) {
+		return m.s.ListMessages(ctx, appID, conversationID, afterSeq, limit)
+	})
+}
+
+func (m *Store) CreateUpload(ctx context.Context, u *chat.Upload) error {
+	return observeErr(m, "CreateUpload", func() error { return m.s.CreateUpload(ctx, u) })
+}
+func (m *Store) GetUpload(ctx context.Context, appID, id string) (*chat.Upload, error) {
+	return observe(m, "GetUpload", func() (*chat.Upload, error) { return m.s.GetUpload(ctx, appID, id) })
+}
+
+func (m *Store) CreateAPIKey(ctx context.Context, k *chat.APIKey) error {
+	return observeErr(m, "CreateAPIKey", func() error { return m.s.CreateAPIKey(ctx, k) })
+}
+func (m *Store) APIKeyByPrefix(ctx context.Context, prefix string) (*chat.APIKey, error) {
+	return observe(m, "APIKeyByPrefix", func() (*chat.APIKey, error) { return m.s.APIKeyByPrefix(ctx, prefix) })
+}
+func (m *Store) ListAPIKeys(ctx context.Context, appID string) ([]chat.APIKey, error) {
+	return observe(m, "ListAPIKeys", func() ([]chat.APIKey, error) { return m.s.ListAPIKeys(ctx, appID) })
+}
+func (m *Store) DeleteAPIKey(ctx context.Context, appID, id string) error {
+	return observeErr(m, "DeleteAPIKey", func() error { return m.s.DeleteAPIKey(ctx, appID, id) })
+}
+
+func (m *Store) CreateSession(ctx context.Context, s *chat.Session) error {
+	return observeErr(m, "CreateSession", func() error { return m.s.CreateSession(ctx, s) })
+}
+func (m *Store) SessionByTokenHash(ctx context.Context, hash []byte) (*chat.Session, error) {
+	return observe(m, "SessionByTokenHash", func() (*chat.Session, error) { return m.s.SessionByTokenHash(ctx, hash) })
+}
+func (m *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	return observeErr(m, "DeleteSession", func() error { return m.s.DeleteSession(ctx, hash) })
+}
