@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/store"
 )
 
 // AttachmentRef points at an upload made earlier with CreateUpload.
@@ -129,10 +130,10 @@ func (s *Service) ListMessages(ctx context.Context, actor Actor, conversationID 
 		return nil, chat.FieldError("afterSeq", "afterSeq must be 0 or more")
 	}
 	if limit == 0 {
-		limit = 100
+		limit = store.DefaultPageSize
 	}
-	if limit < 1 || limit > 1000 {
-		return nil, chat.FieldError("limit", "limit must be 1 to 1000")
+	if limit < 1 || limit > store.MaxPageSize {
+		return nil, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
 	}
 	if _, err := s.store.GetConversation(ctx, actor.AppID, conversationID); err != nil {
 		return nil, err

@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/switchboard-chat/switchboard/internal/httpx"
+)
+
+// access says what a route needs from the caller before its handler runs.
+type access int
+
+const (
+	// public routes need no credentials: probes, the OpenAPI document,
+	// sign-in, and signed file links (whose signature is the authorisation).
+	public access = iota
+	// authenticated routes need an API key or a session cookie (with the
+	// CSRF token on changes). Role checks are the service's: it knows
+	// rules such as "agents set their own presence, admins anyone's".
+	authenticated
+)
+
+// route is one entry of the route table.
+type route struct {
+	method string
+	path   string // a net/http pattern path; also the OpenAPI path key
+	access access
+	handle func(*server, http.ResponseWriter, *http.Request) error
+}
+
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// routes is the one list of the server's endpoints. New registers exactly
+// these (plus Options.Mount), and the OpenAPI test checks that each has an
+// operation in openapi.json and the other way round.
+func routes() []route {
+	return []route{
+		{"GET", "/healthz", public, (*server).healthz},
+		{"GET", "/readyz", public, (*server).readyz},
+		{"GET", "/metrics", public, (*server).serveMetrics},
+		{"GET", "/api/v1/openapi.json", public, (*server).openapi},
+
+		{"POST", "/api/v1/auth/login", public, (*server).login},
+		{"POST", "/api/v1/auth/logout", authenticated, (*server).logout},
+		{"GET", "/api/v1/auth/me", authenticated, (*server).me},
+		{"POST", "/api/v1/auth/password", authenticated, (*server).changePassword},
+
+		{"POST", "/api/v1/agents", authenticated, (*server).createAgent},
+		{"GET", "/api/v1/agents", authenticated, (*server).listAgents},
+		{"GET", "/api/v1/agents/{id}", authenticated, (*server).getAgent},
+		{"PUT", "/api/v1/agents/{id}/presence", authenticated, (*server).setPresence},
+
+		{"POST", "/api/v1/teams", authenticated, (*server).createTeam},
+		{"GET", "/api/v1/teams", authenticated, (*server).listTeams},
+		{"GET", "/api/v1/teams/{id}", authenticated, (*server).getTeam},
+
+		{"POST", "/api/v1/conversations", authenticated, (*server).createConversation},
+		{"GET", "/api/v1/conversations", authenticated, (*server).listConversations},
+		{"GET", "/api/v1/conversations/{id}", authenticated, (*server).getConversation},
+		{"POST", "/api/v1/conversations/{id}/status", authenticated, (*server).changeStatus},
+		{"POST", "/api/v1/conversations/{id}/assignee", authenticated, (*server).changeAssignee},
+		{"GET", "/api/v1/conversations/{id}/messages", authenticated, (*server).listMessages},
+		{"POST", "/api/v1/conversations/{id}/messages", authenticated, (*server).sendMessage},
+
+		{"GET", "/api/v1/contacts/{id}", authenticated, (*server).getContact},
+		{"PATCH", "/api/v1/contacts/{id}", authenticated, (*server).updateContact},
+
+		{"POST", "/api/v1/uploads", authenticated, (*server).createUpload},
+		{"GET", "/files/{appId}/{uploadId}", public, (*server).serveFile},
+
+		{"POST", "/api/v1/apikeys", authenticated, (*server).createAPIKey},
+		{"GET", "/api/v1/apikeys", authenticated, (*server).listAPIKeys},
+		{"DELETE", "/api/v1/apikeys/{id}", authenticated, (*server).deleteAPIKey},
+
+		{"POST", "/api/v1/apps", authenticated, (*server).createApp},
+	}
+}
+
+// wrap turns a table entry into the handler registered on the mux.
+func (s *server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.access == authenticated {
+			authed, err := s.authenticate(r)
+			if err != nil {
+				httpx.WriteError(w, r, s.log, err)
+				return
+			}
+			r = authed
+		}
+		if err := rt.handle(s, w, r); err != nil {
+			httpx.WriteError(w, r, s.log, err)
+		}
+	})
+}

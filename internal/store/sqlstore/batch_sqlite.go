@@ -1,0 +1,94 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
+)
+
+// sqliteBatch applies a batch with one prepared statement per row. SQLite is
+// in-process, so a statement costs microseconds and there are no round trips
+// to save; the batch's one commit (one fsync) is what matters.
+type sqliteBatch struct{ s *Store }
+
+func (b sqliteBatch) lockConversations(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*convState, error) {
+	// The write transaction began IMMEDIATE on the single writer connection,
+	// so these rows cannot change under us: no row lock is needed.
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, app_id, last_seq FROM conversations WHERE id IN ("+inList(len(ids))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]*convState, len(ids))
+	for rows.Next() {
+		var id string
+		c := &convState{}
+		if err := rows.Scan(&id, &c.appID, &c.lastSeq); err != nil {
+			return nil, err
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
+}
+
+func (b sqliteBatch) findByClientKey(ctx context.Context, tx *sql.Tx, keys []convKey) (map[convKey]*chat.Message, error) {
+	stmt, err := tx.PrepareContext(ctx, "SELECT "+msgCols+" FROM messages WHERE conversation_id = ? AND client_key = ? AND client_key <> ''")
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	out := map[convKey]*chat.Message{}
+	for _, k := range keys {
+		m, err := scanMessage(stmt.QueryRowContext(ctx, k.convID, k.clientKey))
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[k] = m
+	}
+	return out, nil
+}
+
+func (b sqliteBatch) write(ctx context.Context, tx *sql.Tx, msgs []*chat.Message, bumps []seqBump, now int64) error {
+	if err := b.insertMessages(ctx, tx, msgs); err != nil {
+		return err
+	}
+	return b.bumpConversations(ctx, tx, bumps, now)
+}
+
+func (b sqliteBatch) insertMessages(ctx context.Context, tx *sql.Tx, msgs []*chat.Message) error {
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO messages ("+msgCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, m := range msgs {
+		e := encodeMessage(m)
+		if _, err := stmt.ExecContext(ctx, m.ID, m.AppID, m.ConversationID, m.Seq, string(m.Sender.Type), m.Sender.ID,
+			m.Text, int(m.ContentType), e.meta, e.atts, e.loc, m.ClientKey, micros(m.CreatedAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b sqliteBatch) bumpConversations(ctx context.Context, tx *sql.Tx, bumps []seqBump, now int64) error {
+	stmt, err := tx.PrepareContext(ctx, "UPDATE conversations SET last_seq = ?, updated_at = ? WHERE id = ?")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, u := range bumps {
+		if _, err := stmt.ExecContext(ctx, u.lastSeq, now, u.convID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
