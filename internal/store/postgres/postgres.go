@@ -56,7 +56,7 @@ func Open(ctx context.Context, url string, opts Options) (*sqlstore.Store, error
 		Clock:             opts.Clock,
 		// Two committers overlap one batch's commit (the fsync wait) with the
 		// next batch's statements. Row locks keep per-conversation order.
-		Committers: 4,
+		Committers: 2,
 	})
 	if err != nil {
 		db.Close()
