@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
 )
 
 const (
@@ -14,7 +16,33 @@ const (
 	// changes. A custom header cannot be set by a cross-site form or a
 	// simple cross-site fetch, which is what makes the check work.
 	CSRFHeader = "X-CSRF-Token"
+	// APIKeyHeader is Kommunicate's header for API keys, accepted beside
+	// Authorization: Bearer so that migrating integrations work unchanged.
+	APIKeyHeader = "Api-Key"
 )
+
+// errBadAuthorization is the answer to an Authorization header that is not
+// a bearer key.
+var errBadAuthorization = chat.Errorf(chat.CodeUnauthenticated, "the Authorization header must be: Bearer <API key>")
+
+// APIKeyFrom finds the API key a request presents, in Authorization: Bearer
+// or in Api-Key. presented is true when the client tried to send one, even a
+// malformed one, so that callers refuse it rather than fall back to another
+// credential.
+func APIKeyFrom(r *http.Request) (key string, presented bool, err error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, cred, ok := strings.Cut(h, " ")
+		cred = strings.TrimSpace(cred)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
+			return "", true, errBadAuthorization
+		}
+		return cred, true, nil
+	}
+	if h := strings.TrimSpace(r.Header.Get(APIKeyHeader)); h != "" {
+		return h, true, nil
+	}
+	return "", false, nil
+}
 
 // SessionCookie builds the session cookie. HttpOnly keeps the token away from
 // scripts (an XSS cannot steal it); SameSite=Lax keeps it off cross-site

@@ -74,3 +74,32 @@ func TestSameOrigin(t *testing.T) {
 		})
 	}
 }
+
+func TestAPIKeyFrom(t *testing.T) {
+	cases := []struct {
+		name            string
+		headers         map[string]string
+		key             string
+		presented, fail bool
+	}{
+		{"none", nil, "", false, false},
+		{"bearer", map[string]string{"Authorization": "Bearer sbk_a_b"}, "sbk_a_b", true, false},
+		{"bearer any case", map[string]string{"Authorization": "bearer  sbk_a_b "}, "sbk_a_b", true, false},
+		{"api-key", map[string]string{"Api-Key": " k1 "}, "k1", true, false},
+		{"authorization wins", map[string]string{"Authorization": "Bearer k2", "Api-Key": "k1"}, "k2", true, false},
+		{"basic is refused", map[string]string{"Authorization": "Basic dXNlcjpwdw=="}, "", true, true},
+		{"empty bearer is refused", map[string]string{"Authorization": "Bearer "}, "", true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			for k, v := range c.headers {
+				r.Header.Set(k, v)
+			}
+			key, presented, err := APIKeyFrom(r)
+			if key != c.key || presented != c.presented || (err != nil) != c.fail {
+				t.Fatalf("got (%q, %v, %v), want (%q, %v, fail=%v)", key, presented, err, c.key, c.presented, c.fail)
+			}
+		})
+	}
+}

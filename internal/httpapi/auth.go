@@ -3,16 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
 )
-
-// APIKeyHeader is Kommunicate's header for API keys, accepted beside
-// Authorization: Bearer so that migrating integrations work unchanged.
-const APIKeyHeader = "Api-Key"
 
 type ctxKey int
 
@@ -29,7 +24,6 @@ type sessionInfo struct {
 
 var (
 	errNoCredentials = chat.Errorf(chat.CodeUnauthenticated, "sign in, or send an API key as Authorization: Bearer <key> or Api-Key: <key>")
-	errBadAuthHeader = chat.Errorf(chat.CodeUnauthenticated, "the Authorization header must be: Bearer <API key>")
 	errCSRF          = chat.Errorf(chat.CodeForbidden, "missing or wrong "+auth.CSRFHeader+" header: send the csrfToken from sign-in with every change")
 	errCrossOrigin   = chat.Errorf(chat.CodeForbidden, "cross-origin request refused")
 )
@@ -40,7 +34,7 @@ var (
 // every change, that the request comes from our own page.
 func (s *server) authenticate(r *http.Request) (*http.Request, error) {
 	ctx := r.Context()
-	if key, presented, err := apiKeyFrom(r); presented {
+	if key, presented, err := auth.APIKeyFrom(r); presented {
 		if err != nil {
 			return nil, err
 		}
@@ -90,23 +84,6 @@ func (s *server) checkOrigin(r *http.Request) error {
 		return errCrossOrigin
 	}
 	return nil
-}
-
-// apiKeyFrom finds an API key in the request. presented is true when the
-// client tried to send one, even if malformed.
-func apiKeyFrom(r *http.Request) (key string, presented bool, err error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, cred, ok := strings.Cut(h, " ")
-		cred = strings.TrimSpace(cred)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
-			return "", true, errBadAuthHeader
-		}
-		return cred, true, nil
-	}
-	if h := strings.TrimSpace(r.Header.Get(APIKeyHeader)); h != "" {
-		return h, true, nil
-	}
-	return "", false, nil
 }
 
 func unsafeMethod(m string) bool {

@@ -235,7 +235,7 @@ func (e *env) call(rq req) resp {
 	case c.bearer != "":
 		hr.Header.Set("Authorization", "Bearer "+c.bearer)
 	case c.apiKey != "":
-		hr.Header.Set(APIKeyHeader, c.apiKey)
+		hr.Header.Set(auth.APIKeyHeader, c.apiKey)
 	case c.session != nil:
 		hr.AddCookie(&http.Cookie{Name: auth.SessionCookieName, Value: c.session.token})
 		if !c.noCSRF {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/httpx"
 	"github.com/switchboard-chat/switchboard/internal/service"
@@ -120,7 +121,7 @@ func FuzzCreateConversation(f *testing.F) {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/api/v1/conversations", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set(APIKeyHeader, bootstrapKey)
+		r.Header.Set(auth.APIKeyHeader, bootstrapKey)
 		h.ServeHTTP(rec, r)
 		if rec.Code >= 500 {
 			t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body)

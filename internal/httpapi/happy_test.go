@@ -179,7 +179,7 @@ func TestAPIKeyHeaders(t *testing.T) {
 	e.must(204, req{route: "DELETE /api/v1/apikeys/{id}", params: id(k.ID), cred: key(bootstrapKey)})
 	e.must(401, req{route: "GET /api/v1/auth/me", cred: bearer(k.Key)})
 	// A key that was tried is the credential, even beside a valid cookie.
-	e.must(401, req{route: "GET /api/v1/auth/me", cred: cookie(s), header: map[string]string{APIKeyHeader: "wrong"}})
+	e.must(401, req{route: "GET /api/v1/auth/me", cred: cookie(s), header: map[string]string{auth.APIKeyHeader: "wrong"}})
 }
 
 func TestConversationsAndMessages(t *testing.T) {

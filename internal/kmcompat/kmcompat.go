@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/httpx"
 	"github.com/switchboard-chat/switchboard/internal/service"
@@ -57,9 +58,12 @@ func New(svc *service.Service, log *slog.Logger, publicURL string) http.Handler 
 // nothing of the request (not even its body) is read for a stranger.
 func (h *handler) authenticated(e endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := apiKey(r)
-		if key == "" {
-			h.writeError(w, r, chat.Errorf(chat.CodeUnauthenticated, "send the app's API key in the Api-Key header"))
+		key, presented, err := auth.APIKeyFrom(r)
+		if !presented {
+			err = chat.Errorf(chat.CodeUnauthenticated, "send the app's API key in the Api-Key header")
+		}
+		if err != nil {
+			h.writeError(w, r, err)
 			return
 		}
 		actor, err := h.svc.AuthenticateAPIKey(r.Context(), key)
@@ -74,17 +78,6 @@ func (h *handler) authenticated(e endpoint) http.Handler {
 		}
 		h.write(w, http.StatusOK, envelope{Status: "success", GeneratedAt: h.now().UnixMilli(), Response: resp})
 	})
-}
-
-func apiKey(r *http.Request) string {
-	if k := strings.TrimSpace(r.Header.Get("Api-Key")); k != "" {
-		return k
-	}
-	const bearer = "bearer "
-	if a := strings.TrimSpace(r.Header.Get("Authorization")); len(a) > len(bearer) && strings.EqualFold(a[:len(bearer)], bearer) {
-		return strings.TrimSpace(a[len(bearer):])
-	}
-	return ""
 }
 
 // failure answers every request with err; status overrides the code's usual

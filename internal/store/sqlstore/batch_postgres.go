@@ -17,22 +17,8 @@ func (b pgBatch) lockConversations(ctx context.Context, tx *sql.Tx, ids []string
 	// FOR UPDATE in id order: appends to one conversation from any node queue
 	// here, which makes seq allocation and the client-key check race-free,
 	// and the fixed order means two batches never deadlock.
-	rows, err := tx.QueryContext(ctx,
+	return queryConvStates(ctx, tx,
 		"SELECT id, app_id, last_seq FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE", ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]*convState, len(ids))
-	for rows.Next() {
-		var id string
-		c := &convState{}
-		if err := rows.Scan(&id, &c.appID, &c.lastSeq); err != nil {
-			return nil, err
-		}
-		out[id] = c
-	}
-	return out, rows.Err()
 }
 
 func (b pgBatch) findByClientKey(ctx context.Context, tx *sql.Tx, keys []convKey) (map[convKey]*chat.Message, error) {

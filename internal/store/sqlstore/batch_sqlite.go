@@ -19,21 +19,7 @@ func (b sqliteBatch) lockConversations(ctx context.Context, tx *sql.Tx, ids []st
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, app_id, last_seq FROM conversations WHERE id IN ("+inList(len(ids))+")", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]*convState, len(ids))
-	for rows.Next() {
-		var id string
-		c := &convState{}
-		if err := rows.Scan(&id, &c.appID, &c.lastSeq); err != nil {
-			return nil, err
-		}
-		out[id] = c
-	}
-	return out, rows.Err()
+	return queryConvStates(ctx, tx, "SELECT id, app_id, last_seq FROM conversations WHERE id IN ("+inList(len(ids))+")", args...)
 }
 
 func (b sqliteBatch) findByClientKey(ctx context.Context, tx *sql.Tx, keys []convKey) (map[convKey]*chat.Message, error) {

@@ -96,6 +96,26 @@ type convState struct {
 	bumped  bool
 }
 
+// queryConvStates runs a dialect's "read (and lock) these conversations"
+// query, which must select id, app_id and last_seq.
+func queryConvStates(ctx context.Context, tx *sql.Tx, query string, args ...any) (map[string]*convState, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]*convState{}
+	for rows.Next() {
+		var id string
+		c := &convState{}
+		if err := rows.Scan(&id, &c.appID, &c.lastSeq); err != nil {
+			return nil, err
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
+}
+
 type convKey struct{ convID, clientKey string }
 
 // seqBump is a conversation's new last_seq after a batch.
