@@ -242,3 +242,36 @@ func TestRoles(t *testing.T) {
 		t.Fatal("role order is wrong")
 	}
 }
+
+func TestInboxKindFor(t *testing.T) {
+	base := Conversation{Status: StatusOpen, Metadata: Metadata{"a": "1"}}
+	with := func(f func(c *Conversation)) *Conversation {
+		c := base
+		c.Metadata = base.Metadata.Clone()
+		f(&c)
+		return &c
+	}
+	cases := []struct {
+		name  string
+		after *Conversation
+		kind  InboxKind
+		ok    bool
+	}{
+		{"nothing", with(func(*Conversation) {}), "", false},
+		{"assigned", with(func(c *Conversation) { c.Assignee = &Assignee{Type: AssigneeAgent, ID: "a1"} }), InboxAssigned, true},
+		{"assigned and resolved", with(func(c *Conversation) {
+			c.Assignee = &Assignee{Type: AssigneeBot, ID: "b1"}
+			c.Status = StatusResolved
+		}), InboxAssigned, true},
+		{"resolved", with(func(c *Conversation) { c.Status = StatusResolved }), InboxStatusChanged, true},
+		{"team", with(func(c *Conversation) { c.TeamID = "t1" }), InboxUpdated, true},
+		{"metadata", with(func(c *Conversation) { c.Metadata["a"] = "2" }), InboxUpdated, true},
+		{"metadata key added", with(func(c *Conversation) { c.Metadata["b"] = "1" }), InboxUpdated, true},
+	}
+	for _, c := range cases {
+		kind, ok := InboxKindFor(&base, c.after)
+		if kind != c.kind || ok != c.ok {
+			t.Errorf("%s: got (%q, %v), want (%q, %v)", c.name, kind, ok, c.kind, c.ok)
+		}
+	}
+}
