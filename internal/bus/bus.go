@@ -5,7 +5,7 @@
 // therefore delays a delivery but never loses it, and a duplicate is
 // harmless.
 //
-// Local is the in-process bus of a single node; nats/ links nodes through a
+// Local is the in-process bus of a single node; natsbus/ links nodes through a
 // NATS server. Both pass the same suite, bustest.
 package bus
 
@@ -44,7 +44,8 @@ type Bus interface {
 	Publish(ctx context.Context, e Event) error
 	// Subscribe calls fn for every event until the returned function is
 	// called. fn runs on the bus's delivery goroutine and must not block:
-	// hand the event off and return.
+	// hand the event off and return. It may run on several goroutines at
+	// once (a publisher's own, and the one bringing other nodes' events).
 	Subscribe(fn func(Event)) (unsubscribe func())
 	// Close stops delivery and releases the connection.
 	Close() error

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/bus"
+	"github.com/switchboard-chat/switchboard/internal/bus/natsbus"
+	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/config"
 	"github.com/switchboard-chat/switchboard/internal/httpapi"
 	"github.com/switchboard-chat/switchboard/internal/kmcompat"
@@ -36,6 +40,8 @@ type Server struct {
 	cfg     config.Config
 	log     *slog.Logger
 	store   store.Store
+	bus     bus.Bus
+	nodeID  string
 	blobs   *upload.Disk
 	svc     *service.Service
 	handler http.Handler
@@ -87,8 +93,20 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		blobs.Close()
 		return nil, err
 	}
+	// A fresh id per process, not per host: a restarted node is a new node,
+	// and what the old one recorded (its connected agents) simply expires.
+	nodeID := chat.NewID()
+	b, err := openBus(ctx, cfg, nodeID, log)
+	if err != nil {
+		st.Close()
+		blobs.Close()
+		return nil, err
+	}
+	log.Info("event bus ready", "bus", busKind(cfg), "node", nodeID)
 	svc := service.New(service.Options{
 		Store:          st,
+		Bus:            b,
+		NodeID:         nodeID,
 		Blobs:          diskBlobs{blobs},
 		Keys:           keys,
 		Passwords:      o.Passwords,
@@ -101,6 +119,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		APIKey:        cfg.BootstrapAPIKey,
 	})
 	if err != nil {
+		b.Close()
 		st.Close()
 		blobs.Close()
 		return nil, fmt.Errorf("first-start setup: %w", err)
@@ -116,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		log.Info("created the bootstrap API key for the default app")
 	}
 
-	s := &Server{cfg: cfg, log: log, store: st, blobs: blobs, svc: svc}
+	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc}
 	s.handler = httpapi.New(httpapi.Options{
 		Service:        svc,
 		Logger:         log,
@@ -158,11 +177,48 @@ func openStore(ctx context.Context, cfg config.Config, reg prometheus.Registerer
 	return metered.Wrap(st, reg), nil
 }
 
+// openBus links this node to the others through NATS when a URL is set;
+// otherwise events stay in the process.
+func openBus(ctx context.Context, cfg config.Config, nodeID string, log *slog.Logger) (bus.Bus, error) {
+	if cfg.NATSURL == "" {
+		return bus.NewLocal(), nil
+	}
+	b, err := natsbus.Open(ctx, cfg.NATSURL, nodeID, log)
+	if err != nil {
+		// natsbus errors never carry the URL, so this cannot leak a password.
+		return nil, fmt.Errorf("nats %s: %w", redactURL(cfg.NATSURL), err)
+	}
+	return b, nil
+}
+
+func busKind(cfg config.Config) string {
+	if cfg.NATSURL == "" {
+		return "in-process"
+	}
+	return redactURL(cfg.NATSURL)
+}
+
+// redactURL drops the user info (user, password or token) of a URL, for logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User = nil
+	return u.String()
+}
+
 // Handler is the node's whole HTTP surface, for tests that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Service is the node's use cases, for embedding.
 func (s *Server) Service() *service.Service { return s.svc }
+
+// Bus is the node's event bus (NATS or in-process), for the realtime gateway.
+func (s *Server) Bus() bus.Bus { return s.bus }
+
+// NodeID names this process among the cluster's nodes.
+func (s *Server) NodeID() string { return s.nodeID }
 
 // Listen binds the configured address. Splitting it from Serve lets callers
 // learn the real port when the address asks for port 0.
@@ -177,7 +233,8 @@ func (s *Server) Listen() (net.Addr, error) {
 
 // Serve answers requests until ctx is cancelled, then shuts down gracefully:
 // it stops accepting, lets in-flight requests finish within the configured
-// timeout, and closes the store (which finishes the commit in flight).
+// timeout, drains the bus, and closes the store (which finishes the commit
+// in flight).
 func (s *Server) Serve(ctx context.Context) error {
 	if s.ln == nil {
 		if _, err := s.Listen(); err != nil {
@@ -214,12 +271,15 @@ func (s *Server) Serve(ctx context.Context) error {
 	return errors.Join(serveErr, s.Close())
 }
 
-// Close releases the store and the file storage. Serve calls it on the way out.
+// Close releases the bus, the store and the file storage, in that order:
+// the bus first, so that no event arrives for a store that is closing (and
+// events published by the last requests are flushed). Serve calls it on the
+// way out, after the HTTP server has stopped.
 func (s *Server) Close() error {
 	if s.store == nil {
 		return nil
 	}
-	err := errors.Join(s.store.Close(), s.blobs.Close())
+	err := errors.Join(s.bus.Close(), s.store.Close(), s.blobs.Close())
 	s.store = nil
 	return err
 }

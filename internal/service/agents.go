@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 )
 
@@ -87,7 +89,19 @@ func (s *Service) SetPresence(ctx context.Context, actor Actor, agentID string, 
 	if err := chat.ValidateID("id", agentID); err != nil {
 		return nil, chat.NotFound("agent")
 	}
-	return s.store.SetAgentPresence(ctx, actor.AppID, agentID, p)
+	a, err := s.store.SetAgentPresence(ctx, actor.AppID, agentID, p)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(presenceData{AgentID: a.ID, Status: a.Presence}) // two strings always marshal
+	s.publish(ctx, bus.Event{Type: bus.TypePresence, AppID: actor.AppID, Data: data})
+	return a, nil
+}
+
+// presenceData is the Data of a presence event published by SetPresence.
+type presenceData struct {
+	AgentID string        `json:"agentId"`
+	Status  chat.Presence `json:"status"`
 }
 
 // ChangePassword lets a signed-in agent replace their password.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
 )
@@ -75,6 +76,7 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 	if err := s.store.CreateConversation(ctx, c); err != nil {
 		return nil, err
 	}
+	s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: actor.AppID})
 	s.log.InfoContext(ctx, "conversation started", "app", actor.AppID, "conversation", c.ID, "contact", contact.ID)
 	return c, nil
 }
@@ -204,7 +206,7 @@ func (s *Service) ChangeStatus(ctx context.Context, actor Actor, id string, to c
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("conversation")
 	}
-	c, err := s.store.UpdateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
+	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
 		if err := chat.CheckTransition(c.Status, to); err != nil {
 			return err
 		}
@@ -227,7 +229,7 @@ func (s *Service) ChangeAssignee(ctx context.Context, actor Actor, id string, to
 	if err := to.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := s.store.UpdateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
+	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
 		c.Assignee = to
 		return nil
 	})
@@ -240,4 +242,28 @@ func (s *Service) ChangeAssignee(ctx context.Context, actor Actor, id string, to
 
 func isJSONNull(raw json.RawMessage) bool {
 	return len(raw) == 4 && string(raw) == "null"
+}
+
+// updateConversation is the one path every conversation change takes: the
+// store applies fn, and when the change is one the inbox shows (the store
+// then appended an inbox event, by the same rule) the app's inbox
+// subscribers are woken.
+func (s *Service) updateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
+	var before chat.Conversation
+	c, err := s.store.UpdateConversation(ctx, appID, id, func(c *chat.Conversation) error {
+		before = *c
+		before.Metadata = c.Metadata.Clone()
+		if c.Assignee != nil {
+			a := *c.Assignee
+			before.Assignee = &a
+		}
+		return fn(c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := chat.InboxKindFor(&before, c); ok {
+		s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: appID})
+	}
+	return c, nil
 }

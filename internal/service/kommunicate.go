@@ -109,7 +109,7 @@ func (s *Service) AssignConversation(ctx context.Context, actor Actor, id string
 		return nil, false, chat.FieldError("assignee", "taking over from a bot needs a human agent as the new assignee")
 	}
 	changed := false
-	c, err := s.store.UpdateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
+	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
 		changed = c.Assignee == nil || *c.Assignee != *to
 		c.Assignee = &chat.Assignee{Type: to.Type, ID: to.ID}
 		return nil

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 
+	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
 )
@@ -72,6 +73,8 @@ func (s *Service) appendMessage(ctx context.Context, appID, conversationID strin
 	}
 	if created {
 		s.log.DebugContext(ctx, "message stored", "app", appID, "conversation", conversationID, "seq", msg.Seq, "sender", string(msg.Sender.Type))
+		// A repeat (created == false) announces nothing: it adds nothing.
+		s.publish(ctx, bus.Event{Type: bus.TypeMessage, AppID: appID, ConversationID: conversationID, Seq: msg.Seq})
 	}
 	return msg, created, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
 )
@@ -27,6 +28,8 @@ type Blobs interface {
 // Service is the set of use cases. It is safe for concurrent use.
 type Service struct {
 	store          store.Store
+	bus            bus.Bus
+	node           string
 	blobs          Blobs
 	keys           *auth.Keyring
 	passwords      auth.Params
@@ -41,7 +44,12 @@ type Service struct {
 
 // Options configure a Service. Store, Blobs and Keys are required.
 type Options struct {
-	Store          store.Store
+	Store store.Store
+	// Bus carries wake-ups to the realtime gateway, on this node and others;
+	// nil means a private in-process bus.
+	Bus bus.Bus
+	// NodeID names this node in the events it publishes.
+	NodeID         string
 	Blobs          Blobs
 	Keys           *auth.Keyring
 	Passwords      auth.Params // argon2id cost; the zero value means auth.DefaultParams
@@ -55,6 +63,8 @@ type Options struct {
 func New(o Options) *Service {
 	s := &Service{
 		store:          o.Store,
+		bus:            o.Bus,
+		node:           o.NodeID,
 		blobs:          o.Blobs,
 		keys:           o.Keys,
 		passwords:      o.Passwords,
@@ -62,6 +72,9 @@ func New(o Options) *Service {
 		now:            o.Now,
 		uploadMaxBytes: o.UploadMaxBytes,
 		sessionTTL:     o.SessionTTL,
+	}
+	if s.bus == nil {
+		s.bus = bus.NewLocal()
 	}
 	if s.passwords == (auth.Params{}) {
 		s.passwords = auth.DefaultParams
@@ -83,6 +96,26 @@ func New(o Options) *Service {
 
 // Store exposes the store for read paths that need no rule, such as readiness.
 func (s *Service) Store() store.Store { return s.store }
+
+// Bus is where the service announces changes, for the realtime gateway to
+// subscribe to.
+func (s *Service) Bus() bus.Bus { return s.bus }
+
+// publish announces a change that is already durable. Announcing before the
+// write commits could wake a reader who then finds nothing (or a change that
+// later rolls back). A failed publish is logged, not returned: the write
+// succeeded, the store is the truth, and readers catch up from it on their
+// next wake-up or resume.
+func (s *Service) publish(ctx context.Context, e bus.Event) {
+	if e.Node == "" {
+		e.Node = s.node
+	}
+	// The request may end right after the write; the wake-up must still go.
+	if err := s.bus.Publish(context.WithoutCancel(ctx), e); err != nil {
+		s.log.WarnContext(ctx, "publishing an event failed; readers will catch up from the store",
+			"type", e.Type, "app", e.AppID, "conversation", e.ConversationID, "err", err)
+	}
+}
 
 // Keys exposes the keyring, for signing file URLs at the edge.
 func (s *Service) Keys() *auth.Keyring { return s.keys }

@@ -51,13 +51,16 @@ type Store interface {
 	ContactByUserID(ctx context.Context, appID, userID string) (*chat.Contact, error)
 	UpdateContact(ctx context.Context, appID, id string, u ContactUpdate) (*chat.Contact, error)
 
+	// CreateConversation also appends a chat.InboxCreated inbox event.
 	CreateConversation(ctx context.Context, c *chat.Conversation) error
 	GetConversation(ctx context.Context, appID, id string) (*chat.Conversation, error)
 	ListConversations(ctx context.Context, appID string, f ConversationFilter) (ConversationPage, error)
 	// UpdateConversation reads the conversation, lets fn change its status,
 	// assignee, team or metadata, and writes it back atomically: concurrent
 	// updates of one conversation (from any node) are serialised. When fn
-	// returns an error nothing is written and that error is returned.
+	// returns an error nothing is written and that error is returned. When
+	// the change is one the inbox shows (chat.InboxKindFor), an inbox event
+	// is appended in the same transaction.
 	UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error)
 
 	// AppendMessage stores m as the conversation's next message. It returns
@@ -68,6 +71,27 @@ type Store interface {
 	AppendMessage(ctx context.Context, appID, conversationID string, m chat.NewMessage) (msg *chat.Message, created bool, err error)
 	// ListMessages returns messages with seq > afterSeq in seq order, at most limit.
 	ListMessages(ctx context.Context, appID, conversationID string, afterSeq int64, limit int) ([]chat.Message, error)
+	// LastSeqs returns the last message seq of each of the app's conversations
+	// named; ids of other apps or unknown ids are absent from the map.
+	LastSeqs(ctx context.Context, appID string, conversationIDs []string) (map[string]int64, error)
+
+	// ListInboxEvents returns the app's inbox events with seq > afterSeq, in
+	// seq order, at most limit (same page limits as lists). CreateConversation
+	// and UpdateConversation append these in the same transaction as the
+	// change, so the stream and the conversations never disagree.
+	ListInboxEvents(ctx context.Context, appID string, afterSeq int64, limit int) ([]chat.InboxEvent, error)
+	// InboxSeq returns the seq of the app's newest inbox event (0 when none).
+	// An unknown app is CodeNotFound.
+	InboxSeq(ctx context.Context, appID string) (int64, error)
+
+	// SetNodeConnections records that node nodeID holds live connections of
+	// exactly these agents until expiresAt, replacing what it recorded before
+	// (an empty list clears it). Nodes refresh it periodically; a node that
+	// dies simply lets its rows expire.
+	SetNodeConnections(ctx context.Context, nodeID string, agents []AgentRef, expiresAt time.Time) error
+	// ConnectedAgents returns the ids of the app's agents with an unexpired
+	// connection on any node, sorted.
+	ConnectedAgents(ctx context.Context, appID string) ([]string, error)
 
 	CreateUpload(ctx context.Context, u *chat.Upload) error
 	GetUpload(ctx context.Context, appID, id string) (*chat.Upload, error)
@@ -82,6 +106,11 @@ type Store interface {
 	// SessionByTokenHash returns only unexpired sessions.
 	SessionByTokenHash(ctx context.Context, hash []byte) (*chat.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+}
+
+// AgentRef names an agent of an app, as SetNodeConnections records them.
+type AgentRef struct {
+	AppID, AgentID string
 }
 
 // ContactUpdate changes the fields that are non-nil.

@@ -148,6 +148,26 @@ func (m *Store) ListMessages(ctx context.Context, appID, conversationID string, 
 	})
 }
 
+func (m *Store) LastSeqs(ctx context.Context, appID string, conversationIDs []string) (map[string]int64, error) {
+	return observe(m, "LastSeqs", func() (map[string]int64, error) { return m.s.LastSeqs(ctx, appID, conversationIDs) })
+}
+
+func (m *Store) ListInboxEvents(ctx context.Context, appID string, afterSeq int64, limit int) ([]chat.InboxEvent, error) {
+	return observe(m, "ListInboxEvents", func() ([]chat.InboxEvent, error) {
+		return m.s.ListInboxEvents(ctx, appID, afterSeq, limit)
+	})
+}
+func (m *Store) InboxSeq(ctx context.Context, appID string) (int64, error) {
+	return observe(m, "InboxSeq", func() (int64, error) { return m.s.InboxSeq(ctx, appID) })
+}
+
+func (m *Store) SetNodeConnections(ctx context.Context, nodeID string, agents []store.AgentRef, expiresAt time.Time) error {
+	return observeErr(m, "SetNodeConnections", func() error { return m.s.SetNodeConnections(ctx, nodeID, agents, expiresAt) })
+}
+func (m *Store) ConnectedAgents(ctx context.Context, appID string) ([]string, error) {
+	return observe(m, "ConnectedAgents", func() ([]string, error) { return m.s.ConnectedAgents(ctx, appID) })
+}
+
 func (m *Store) CreateUpload(ctx context.Context, u *chat.Upload) error {
 	return observeErr(m, "CreateUpload", func() error { return m.s.CreateUpload(ctx, u) })
 }

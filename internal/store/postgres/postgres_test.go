@@ -3,8 +3,14 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
@@ -110,5 +116,161 @@ func TestTwoNodes(t *testing.T) {
 	}
 	if sum != total {
 		t.Fatalf("%d messages stored, want %d", sum, total)
+	}
+}
+
+// TestTwoNodesInbox races conversation creates and updates, and message
+// appends, on two stores sharing one database: the inbox stream must still
+// be numbered 1..N with no gap and no duplicate, and nothing may deadlock.
+// It also checks that presence recorded by one node is seen by the other.
+func TestTwoNodesInbox(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := pgtest.URL(t)
+	nodes := []*sqlstore.Store{open(t, url), open(t, url)}
+	app := chat.App{Name: "Acme"}
+	if err := nodes[0].CreateApp(ctx, &app); err != nil {
+		t.Fatal(err)
+	}
+	agent := chat.Agent{AppID: app.ID, Email: "ann@example.com", Name: "Ann", Role: chat.RoleAgent, Presence: chat.PresenceOnline}
+	if err := nodes[0].CreateAgent(ctx, &agent); err != nil {
+		t.Fatal(err)
+	}
+	contact := chat.Contact{AppID: app.ID, Name: "Carol"}
+	if err := nodes[1].CreateContact(ctx, &contact); err != nil {
+		t.Fatal(err)
+	}
+	var convs []string
+	for range 4 {
+		c := chat.Conversation{AppID: app.ID, ContactID: contact.ID}
+		if err := nodes[0].CreateConversation(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		convs = append(convs, c.ID)
+	}
+
+	const workers, each = 16, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*workers*each)
+	for g := range workers {
+		node := nodes[g%2]
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				_, err := node.UpdateConversation(ctx, app.ID, convs[(g+i)%len(convs)], func(c *chat.Conversation) error {
+					c.Metadata["by"] = fmt.Sprintf("%d-%d", g, i)
+					return nil
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range each / 5 {
+				c := chat.Conversation{AppID: app.ID, ContactID: contact.ID}
+				if err := node.CreateConversation(ctx, &c); err != nil {
+					errs <- err
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				_, _, err := node.AppendMessage(ctx, app.ID, convs[(g+i+1)%len(convs)], chat.NewMessage{
+					Sender: chat.Sender{Type: chat.SenderContact, ID: contact.ID}, Text: "hi",
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	want := int64(len(convs) + workers*(each/5) + workers*each)
+	var after int64
+	for pages := 0; after < want; pages++ {
+		if pages > int(want) {
+			t.Fatal("inbox paging does not end")
+		}
+		page, err := nodes[pages%2].ListInboxEvents(ctx, app.ID, after, store.MaxPageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if e.Seq != after+1 {
+				t.Fatalf("inbox seq %d after %d", e.Seq, after)
+			}
+			after = e.Seq
+		}
+	}
+	for i, n := range nodes {
+		seq, err := n.InboxSeq(ctx, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after != want || seq != want {
+			t.Fatalf("node %d: %d events listed, InboxSeq %d, want %d", i, after, seq, want)
+		}
+	}
+
+	if err := nodes[0].SetNodeConnections(ctx, "node-a", []store.AgentRef{{AppID: app.ID, AgentID: agent.ID}}, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := nodes[1].ConnectedAgents(ctx, app.ID)
+	if err != nil || len(ids) != 1 || ids[0] != agent.ID {
+		t.Fatalf("node B sees %v (err %v), want [%s]", ids, err, agent.ID)
+	}
+}
+
+// TestUpgradeFrom0001: a database made by the first release (only 0001
+// applied, with data in it) takes 0002, and existing apps start their inbox
+// stream at 1.
+func TestUpgradeFrom0001(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	initSQL, err := os.ReadFile("0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	if err := sqlstore.Migrate(ctx, db, sqlstore.Postgres, fstest.MapFS{"0001_init.sql": {Data: initSQL}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO apps (id, name, created_at) VALUES ('app1', 'Old', 1)",
+		"INSERT INTO contacts (id, app_id, user_id, name, email, language, chat_context, created_at, updated_at) VALUES ('ct1', 'app1', '', 'C', '', '', '{}', 1, 1)",
+		"INSERT INTO conversations (id, app_id, contact_id, status, assignee_type, assignee_id, team_id, metadata, last_seq, created_at, updated_at) VALUES ('cv1', 'app1', 'ct1', 0, '', '', '', '{}', 4, 1, 1)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := open(t, url)
+	if n, err := s.InboxSeq(ctx, "app1"); err != nil || n != 0 {
+		t.Fatalf("InboxSeq after upgrade = %d, %v", n, err)
+	}
+	if _, err := s.UpdateConversation(ctx, "app1", "cv1", func(c *chat.Conversation) error { c.Status = chat.StatusResolved; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.ListInboxEvents(ctx, "app1", 0, 10)
+	if err != nil || len(events) != 1 || events[0].Seq != 1 || events[0].Kind != chat.InboxStatusChanged || events[0].Conversation.LastSeq != 4 {
+		t.Fatalf("after upgrade: %+v, %v", events, err)
 	}
 }

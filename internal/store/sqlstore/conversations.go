@@ -131,7 +131,7 @@ func (s *Store) CreateConversation(ctx context.Context, c *chat.Conversation) er
 			}
 			return fmt.Errorf("create conversation: %w", err)
 		}
-		return nil
+		return s.appendInbox(ctx, tx, chat.InboxCreated, c)
 	})
 }
 
@@ -215,6 +215,7 @@ func (s *Store) ListConversations(ctx context.Context, appID string, f store.Con
 
 // UpdateConversation holds the row lock (PostgreSQL) or the single writer
 // (SQLite) while fn runs, so fn must be quick and must not call the store.
+// The conversation row is locked before the app row (see appendInbox).
 func (s *Store) UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
 	var out *chat.Conversation
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -246,6 +247,11 @@ func (s *Store) UpdateConversation(ctx context.Context, appID, id string, fn fun
 			team_id = ?, metadata = ?, updated_at = ? WHERE app_id = ? AND id = ?`),
 			int(next.Status), aType, aID, next.TeamID, encodeMetadata(next.Metadata), micros(next.UpdatedAt), appID, id); err != nil {
 			return fmt.Errorf("update conversation: %w", err)
+		}
+		if kind, ok := chat.InboxKindFor(cur, &next); ok {
+			if err := s.appendInbox(ctx, tx, kind, &next); err != nil {
+				return err
+			}
 		}
 		out = &next
 		return nil

@@ -44,6 +44,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BadItemsInBatch", testBadItemsInBatch},
 		{"TenantIsolation", testTenantIsolation},
 		{"CloseThenAppend", testCloseThenAppend},
+		{"InboxEvents", testInboxEvents},
+		{"InboxSeqConcurrent", testInboxSeqConcurrent},
+		{"InboxTenantIsolation", testInboxTenantIsolation},
+		{"LastSeqs", testLastSeqs},
+		{"NodeConnections", testNodeConnections},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
