@@ -2,6 +2,7 @@
 //
 //	switchboard [serve] [flags]   serve the API and the web apps (the default)
 //	switchboard version           print the version
+//	switchboard bench ws [flags]  load a running node's realtime gateway
 //
 // Every flag has a SWITCHBOARD_* environment variable; see the README.
 package main
@@ -38,14 +39,16 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	switch cmd {
 	case "serve":
 		return serve(args, getenv, stdout, stderr)
+	case "bench":
+		return bench(args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "switchboard", version)
 		return nil
 	case "help":
-		fmt.Fprintln(stdout, "usage: switchboard [serve|version] [flags]; settings: see README (SWITCHBOARD_* variables)")
+		fmt.Fprintln(stdout, "usage: switchboard [serve|bench ws|version] [flags]; settings: see README (SWITCHBOARD_* variables)")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (try: serve, version)", cmd)
+		return fmt.Errorf("unknown command %q (try: serve, bench, version)", cmd)
 	}
 }
 

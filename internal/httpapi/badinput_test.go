@@ -197,6 +197,11 @@ var badInputSpecs = map[string]routeSpec{
 		params:  func(w *world) map[string]string { return id(w.contact) },
 		foreign: func(w *world) map[string]string { return id(w.other.contact) },
 	},
+	"POST /api/v1/contacts/{id}/token": {
+		params:    func(w *world) map[string]string { return id(w.contact) },
+		foreign:   func(w *world) map[string]string { return id(w.other.contact) },
+		forbidden: agentSession, // a token acts for the contact: admins and integrations only
+	},
 	"PATCH /api/v1/contacts/{id}": {
 		params:    func(w *world) map[string]string { return id(w.contact) },
 		foreign:   func(w *world) map[string]string { return id(w.other.contact) },

@@ -244,6 +244,32 @@ func (s *server) updateContact(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// contactToken issues a token with which a contact's own client (a widget
+// embedded by an integration) opens the realtime connection as that
+// contact. It acts for the contact, so only an admin or an API key may mint
+// it; agents talk to contacts through their own session.
+func (s *server) contactToken(w http.ResponseWriter, r *http.Request) error {
+	actor := actorOf(r)
+	if !actor.Role.AtLeast(chat.RoleAdmin) {
+		return chat.Errorf(chat.CodeForbidden, "this needs the %s role", chat.RoleAdmin)
+	}
+	c, err := s.svc.GetContact(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	exp := time.Now().Add(auth.ContactTokenTTL).Truncate(time.Second)
+	httpx.WriteJSON(w, http.StatusCreated, contactTokenJSON{
+		Token:     s.svc.Keys().ContactToken(c.AppID, c.ID, exp),
+		ExpiresAt: exp.UTC(),
+	})
+	return nil
+}
+
+type contactTokenJSON struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 // API keys.
 
 type apiKeyRequest struct {

@@ -49,6 +49,7 @@ func TestWalkEveryRoute(t *testing.T) {
 
 	e.must(200, req{route: "GET /api/v1/contacts/{id}", params: id(w.contact), cred: owner})
 	e.must(200, req{route: "PATCH /api/v1/contacts/{id}", params: id(w.contact), cred: owner, body: map[string]any{"language": "pt-BR"}})
+	e.must(201, req{route: "POST /api/v1/contacts/{id}/token", params: id(w.contact), cred: key(w.key)})
 
 	file := e.fileRequest(w.upload.URL)
 	e.must(200, file)

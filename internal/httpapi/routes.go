@@ -63,6 +63,7 @@ func routes() []route {
 
 		{"GET", "/api/v1/contacts/{id}", authenticated, (*server).getContact},
 		{"PATCH", "/api/v1/contacts/{id}", authenticated, (*server).updateContact},
+		{"POST", "/api/v1/contacts/{id}/token", authenticated, (*server).contactToken},
 
 		{"POST", "/api/v1/uploads", authenticated, (*server).createUpload},
 		{"GET", "/files/{appId}/{uploadId}", public, (*server).serveFile},

@@ -64,6 +64,20 @@ type messageJSON struct {
 // toMessage signs each attachment's URL afresh: links expire, so a URL
 // stored with the message would soon be dead.
 func (s *server) toMessage(m *chat.Message) messageJSON {
+	return messageWire(m, s.fileURL)
+}
+
+// MessageJSON returns m in exactly the shape the REST API sends, for the
+// realtime gateway, whose message frames must match it. fileURL makes an
+// attachment's absolute, signed URL.
+func MessageJSON(m *chat.Message, fileURL func(appID, uploadID string) string) any {
+	return messageWire(m, fileURL)
+}
+
+// ConversationJSON returns c in exactly the shape the REST API sends.
+func ConversationJSON(c *chat.Conversation) any { return toConversation(c) }
+
+func messageWire(m *chat.Message, fileURL func(appID, uploadID string) string) messageJSON {
 	out := messageJSON{
 		ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, Sender: m.Sender, Text: m.Text,
 		ContentType: m.ContentType, Metadata: m.Metadata, Location: m.Location,
@@ -73,7 +87,7 @@ func (s *server) toMessage(m *chat.Message) messageJSON {
 	for _, a := range m.Attachments {
 		out.Attachments = append(out.Attachments, attachmentJSON{
 			UploadID: a.UploadID, Name: a.Name, MimeType: a.MimeType, Size: a.Size,
-			URL: s.fileURL(m.AppID, a.UploadID),
+			URL: fileURL(m.AppID, a.UploadID),
 		})
 	}
 	return out

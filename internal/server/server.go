@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/config"
 	"github.com/switchboard-chat/switchboard/internal/httpapi"
 	"github.com/switchboard-chat/switchboard/internal/kmcompat"
+	"github.com/switchboard-chat/switchboard/internal/realtime"
 	"github.com/switchboard-chat/switchboard/internal/service"
 	"github.com/switchboard-chat/switchboard/internal/store"
 	"github.com/switchboard-chat/switchboard/internal/store/metered"
@@ -41,6 +42,7 @@ type Server struct {
 	log     *slog.Logger
 	store   store.Store
 	bus     bus.Bus
+	gateway *realtime.Gateway
 	nodeID  string
 	blobs   *upload.Disk
 	svc     *service.Service
@@ -136,6 +138,13 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	}
 
 	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc}
+	s.gateway = realtime.New(realtime.Options{
+		Service:   svc,
+		Logger:    log,
+		NodeID:    s.nodeID,
+		PublicURL: cfg.PublicURL,
+		Registry:  reg,
+	})
 	s.handler = httpapi.New(httpapi.Options{
 		Service:        svc,
 		Logger:         log,
@@ -146,6 +155,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Ready:          st.Ping,
 		Mount: map[string]http.Handler{
 			"/rest/ws/": kmcompat.New(svc, log, cfg.PublicURL),
+			"GET /ws":   s.gateway,
 		},
 	})
 	return s, nil
@@ -260,9 +270,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout.String())
 		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 		defer cancel()
+		// Shutdown stops accepting and waits for plain requests, but it
+		// does not touch hijacked (WebSocket) connections: the gateway
+		// closes those itself, telling clients to reconnect elsewhere.
 		if err := s.http.Shutdown(sctx); err != nil {
 			serveErr = fmt.Errorf("shutdown: %w", err)
 		}
+		s.gateway.Close()
 		<-errc
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
@@ -271,7 +285,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	return errors.Join(serveErr, s.Close())
 }
 
-// Close releases the bus, the store and the file storage, in that order:
+// Close releases the gateway, the bus, the store and the file storage, in that order:
 // the bus first, so that no event arrives for a store that is closing (and
 // events published by the last requests are flushed). Serve calls it on the
 // way out, after the HTTP server has stopped.
@@ -279,6 +293,7 @@ func (s *Server) Close() error {
 	if s.store == nil {
 		return nil
 	}
+	s.gateway.Close() // idempotent; it clears this node's presence rows, so the store must still be open
 	err := errors.Join(s.bus.Close(), s.store.Close(), s.blobs.Close())
 	s.store = nil
 	return err
