@@ -31,6 +31,12 @@ func (r *idleResult) goroutinesPerConn() float64 {
 	return (r.goAfter - r.goroutinesBefore) / float64(r.n)
 }
 
+// settleLimit and settleSteady define "settled" for the idle measurement.
+const (
+	settleLimit  = 4 * time.Minute
+	settleSteady = 10
+)
+
 // measureIdle opens n authenticated connections to node 0, each subscribed
 // to one of rooms, waits for the server's resident memory to settle and
 // reports the growth. The figure is only honest on a node that has not yet
@@ -41,7 +47,7 @@ func measureIdle(ctx context.Context, t target, rooms []room, n int, log io.Writ
 	if url == "" {
 		return nil, fmt.Errorf("%s has no metrics endpoint", t.name())
 	}
-	names := []string{metricRSS, metricHeapInuse, metricStackInuse, metricGoroutines}
+	names := []string{metricRSS, metricHeapInuse, metricStackInuse, metricGoroutines, metricGCCycles}
 	before, err := scrape(ctx, url, names...)
 	if err != nil {
 		return nil, err
@@ -76,27 +82,44 @@ func measureIdle(ctx context.Context, t target, rooms []room, n int, log io.Writ
 	}
 	logf(log, "%s: %d idle connections subscribed (%s); waiting for memory to settle", t.name(), n, since(start))
 
-	// Settled means two readings a second apart within 0.5% of each other,
-	// after at least two seconds for the server's goroutines to park.
+	// Settled means: a garbage collection has completed since the last
+	// connection was made (before it, the handshakes' garbage still counts
+	// as resident, and how much of it depends on GC timing, not on what an
+	// idle connection keeps), and then two readings a second apart within
+	// 0.5% of each other for settleSteady seconds in a row (the runtime
+	// returns freed pages to the system gradually, so a single steady second
+	// can still include garbage). An idle server allocates little, so the
+	// first collection may be the runtime's forced one, up to two minutes
+	// later.
 	settleStart := time.Now()
-	if !sleepCtx(ctx, 2*time.Second) {
-		return nil, ctx.Err()
+	connected, err := scrape(ctx, url, metricGCCycles)
+	if err != nil {
+		return nil, err
 	}
 	var after map[string]float64
-	prev := math.NaN()
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	prev, steady := math.NaN(), 0
+	for deadline := time.Now().Add(settleLimit); ; {
+		if !sleepCtx(ctx, time.Second) {
+			return nil, ctx.Err()
+		}
 		after, err = scrape(ctx, url, names...)
 		if err != nil {
 			return nil, err
 		}
+		if time.Now().After(deadline) {
+			logf(log, "%s: memory did not settle within %s; reporting the last reading", t.name(), settleLimit)
+			break
+		}
 		rss := after[metricRSS]
-		if math.Abs(rss-prev) <= 0.005*rss || time.Now().After(deadline) {
+		if after[metricGCCycles] > connected[metricGCCycles] && math.Abs(rss-prev) <= 0.005*rss {
+			steady++
+		} else {
+			steady = 0
+		}
+		if steady >= settleSteady {
 			break
 		}
 		prev = rss
-		if !sleepCtx(ctx, time.Second) {
-			return nil, ctx.Err()
-		}
 	}
 	return &idleResult{
 		n:         n,

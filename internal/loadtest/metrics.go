@@ -64,6 +64,7 @@ const (
 	metricHeapInuse  = "go_memstats_heap_inuse_bytes"
 	metricStackInuse = "go_memstats_stack_inuse_bytes"
 	metricGoroutines = "go_goroutines"
+	metricGCCycles   = "go_gc_duration_seconds_count"
 )
 
 // serverCPU sums the CPU seconds the target's nodes have used so far.

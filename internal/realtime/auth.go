@@ -72,7 +72,7 @@ func (g *Gateway) authenticate(r *http.Request) (principal, error) {
 			}
 			return principal{}, err
 		}
-		return principal{appID: appID, contactID: contactID, actor: contactActor(appID, contactID)}, nil
+		return principal{appID: appID, contactID: contactID, actor: service.ContactActor(appID, contactID)}, nil
 	}
 	c, err := r.Cookie(auth.SessionCookieName)
 	if err != nil || c.Value == "" {
@@ -89,14 +89,4 @@ func (g *Gateway) authenticate(r *http.Request) (principal, error) {
 		return principal{}, err
 	}
 	return principal{appID: a.AppID, agentID: a.AgentID, actor: a}, nil
-}
-
-// contactActor is how a contact's send reaches the service. The service has
-// no contact actor yet, so the contact acts like an integration that names
-// the conversation's contact as sender: the service then stamps the
-// conversation's own contact id, and the gateway has already checked that
-// the conversation is this contact's. The role is the lowest, and the
-// gateway calls nothing else with this actor.
-func contactActor(appID, contactID string) service.Actor {
-	return service.Actor{AppID: appID, Role: chat.RoleAgent, APIKeyID: "contact:" + contactID}
 }

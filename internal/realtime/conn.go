@@ -45,8 +45,17 @@ type conn struct {
 	closeCode  int
 	closeText  string
 	space      chan struct{} // made on first replay wait: the writer drained
+	received   []frameIn     // read, waiting for the handler; bounded by room
+	handling   bool          // a handler goroutine is running
 
-	// Reader-goroutine state: only readLoop and its callees touch these.
+	// room holds one token per received frame not yet handled, so a client
+	// that sends faster than its frames are handled is slowed by TCP
+	// instead of growing received.
+	room    chan struct{}
+	handled sync.WaitGroup // the handler goroutine, if any
+
+	// Handler state: only handleLoop (one at a time) and, after it has
+	// finished for good, readLoop's cleanup touch these.
 	subs     map[string]*subscription // by conversation id, made on first subscribe
 	inbox    *subscription
 	badAt    int64
@@ -228,7 +237,11 @@ func (c *conn) finish(code int, text string) {
 // readLoop runs on the handshake's own goroutine until the socket closes,
 // then releases every subscription.
 func (c *conn) readLoop() {
-	defer c.dropSubscriptions()
+	c.room = make(chan struct{}, maxPendingFrames)
+	defer func() {
+		c.handled.Wait()
+		c.dropSubscriptions()
+	}()
 	c.ws.SetReadLimit(maxFrameBytes)
 	c.ws.SetPongHandler(func(string) error {
 		c.lastPong.Store(time.Now().UnixNano())
@@ -245,11 +258,54 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.lastPong.Store(time.Now().UnixNano())
-		if typ != websocket.TextMessage {
-			c.reject("", "", "", chat.Errorf(chat.CodeInvalid, "frames must be JSON text"))
-			continue
+		c.room <- struct{}{}
+		c.mu.Lock()
+		c.received = append(c.received, frameIn{text: typ == websocket.TextMessage, data: data})
+		start := !c.handling
+		c.handling = true
+		c.mu.Unlock()
+		if start {
+			c.handled.Add(1)
+			c.g.spawn(c.handleLoop)
 		}
-		c.handle(data)
+	}
+}
+
+// frameIn is one frame as read, before decoding.
+type frameIn struct {
+	text bool
+	data []byte
+}
+
+// maxPendingFrames bounds the frames read but not yet handled per connection.
+const maxPendingFrames = 32
+
+// handleLoop handles received frames in order, then exits. Frames are
+// handled here rather than on the read goroutine because handling (a
+// subscribe with its replay, a send waiting for its commit) grows a stack,
+// and a goroutine keeps its largest stack while it lives: the reader lives
+// as long as the connection, this one only while there is work, which is
+// what keeps an idle connection small.
+func (c *conn) handleLoop() {
+	defer c.handled.Done()
+	for {
+		c.mu.Lock()
+		if len(c.received) == 0 {
+			c.handling = false
+			c.received = nil
+			c.mu.Unlock()
+			return
+		}
+		f := c.received[0]
+		c.received[0] = frameIn{}
+		c.received = c.received[1:]
+		c.mu.Unlock()
+		if f.text {
+			c.handle(f.data)
+		} else {
+			c.reject("", "", "", chat.Errorf(chat.CodeInvalid, "frames must be JSON text"))
+		}
+		<-c.room
 	}
 }
 

@@ -308,6 +308,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.ws = ws
 	released = true // unregister releases the address from now on
 	g.mu.Lock()
+	// Close may have taken its list of connections during the handshake;
+	// then this one would never be told to go and Close would wait for it
+	// forever, so it is registered as usual and told to go at once.
+	closing := g.closing
 	g.conns[c] = struct{}{}
 	if p.agentID != "" {
 		k := agentKey{p.appID, p.agentID}
@@ -319,10 +323,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Unlock()
 	g.metrics.connections.Inc()
+	if closing {
+		c.shutdown(websocket.CloseGoingAway, "going away")
+	}
 	c.lastPong.Store(time.Now().UnixNano())
-	c.readLoop()
-	g.unregister(c, true)
-	g.metrics.connections.Dec()
+	// The read loop runs on a goroutine of the gateway's own, and the
+	// handler returns: net/http's connection goroutine, its deep stack and
+	// its 4 KiB read and write buffers are then freed for the life of the
+	// WebSocket, which is most of what an idle connection would cost.
+	// (The handler's wait-group count is still held, so spawn is safe.)
+	g.spawn(func() {
+		c.readLoop()
+		g.unregister(c, true)
+		g.metrics.connections.Dec()
+	})
 }
 
 func (g *Gateway) releaseIP(ip string) {

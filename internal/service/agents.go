@@ -64,6 +64,9 @@ func (s *Service) createAgent(ctx context.Context, appID string, in NewAgent) (*
 
 // GetAgent returns an agent of the actor's app.
 func (s *Service) GetAgent(ctx context.Context, actor Actor, id string) (*chat.Agent, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("agent")
 	}
@@ -72,6 +75,9 @@ func (s *Service) GetAgent(ctx context.Context, actor Actor, id string) (*chat.A
 
 // ListAgents returns the actor's app's agents.
 func (s *Service) ListAgents(ctx context.Context, actor Actor) ([]chat.Agent, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	return s.store.ListAgents(ctx, actor.AppID)
 }
 

@@ -20,6 +20,9 @@ type ContactPatch struct {
 
 // GetContact returns a contact of the actor's app.
 func (s *Service) GetContact(ctx context.Context, actor Actor, id string) (*chat.Contact, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("contact")
 	}
@@ -28,6 +31,9 @@ func (s *Service) GetContact(ctx context.Context, actor Actor, id string) (*chat
 
 // ContactByUserID finds an identified contact of the actor's app.
 func (s *Service) ContactByUserID(ctx context.Context, actor Actor, userID string) (*chat.Contact, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := chat.ValidateUserID("userId", userID); err != nil {
 		return nil, chat.NotFound("contact")
 	}
@@ -36,6 +42,9 @@ func (s *Service) ContactByUserID(ctx context.Context, actor Actor, userID strin
 
 // UpdateContact applies a patch to a contact.
 func (s *Service) UpdateContact(ctx context.Context, actor Actor, id string, p ContactPatch) (*chat.Contact, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("contact")
 	}

@@ -32,6 +32,9 @@ type NewConversation struct {
 // StartConversation opens a conversation for a contact, creating or
 // refreshing the contact as needed.
 func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConversation) (*chat.Conversation, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := in.Assignee.Validate(); err != nil {
 		return nil, err
 	}
@@ -182,16 +185,27 @@ func contactRefresh(in ContactInput) store.ContactUpdate {
 	return u
 }
 
-// GetConversation returns a conversation of the actor's app.
+// GetConversation returns a conversation of the actor's app; a contact
+// reaches only its own conversations, and any other answers not found.
 func (s *Service) GetConversation(ctx context.Context, actor Actor, id string) (*chat.Conversation, error) {
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("conversation")
 	}
-	return s.store.GetConversation(ctx, actor.AppID, id)
+	c, err := s.store.GetConversation(ctx, actor.AppID, id)
+	if err != nil {
+		return nil, err
+	}
+	if actor.ContactID != "" && c.ContactID != actor.ContactID {
+		return nil, chat.NotFound("conversation")
+	}
+	return c, nil
 }
 
 // ListConversations returns a page of the actor's app's conversations.
 func (s *Service) ListConversations(ctx context.Context, actor Actor, f store.ConversationFilter) (store.ConversationPage, error) {
+	if err := actor.staff(); err != nil {
+		return store.ConversationPage{}, err
+	}
 	if f.Limit < 0 || f.Limit > store.MaxPageSize {
 		return store.ConversationPage{}, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
 	}
@@ -203,6 +217,9 @@ func (s *Service) ListConversations(ctx context.Context, actor Actor, f store.Co
 
 // ChangeStatus moves a conversation to another status, if the move is allowed.
 func (s *Service) ChangeStatus(ctx context.Context, actor Actor, id string, to chat.Status) (*chat.Conversation, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("conversation")
 	}
@@ -223,6 +240,9 @@ func (s *Service) ChangeStatus(ctx context.Context, actor Actor, id string, to c
 // ChangeAssignee gives a conversation to an agent or a bot, or to nobody
 // (nil). The store checks that the assignee belongs to the app.
 func (s *Service) ChangeAssignee(ctx context.Context, actor Actor, id string, to *chat.Assignee) (*chat.Conversation, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("conversation")
 	}

@@ -17,6 +17,9 @@ import (
 // the actor's app that ref names. Anything else, including an agent of
 // another app, is not found.
 func (s *Service) ResolveAgentOrBot(ctx context.Context, actor Actor, ref string) (*chat.Assignee, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	ref = strings.TrimSpace(ref)
 	notFound := chat.NotFound("agent or bot")
 	if strings.Contains(ref, "@") {
@@ -56,6 +59,9 @@ func (s *Service) ResolveAgentOrBot(ctx context.Context, actor Actor, ref string
 // an agent or bot of the app. Another contact's user id is refused, so an
 // integration cannot post into a conversation as a stranger.
 func (s *Service) ResolveSender(ctx context.Context, actor Actor, conversationID, ref string) (*chat.Sender, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	conv, err := s.GetConversation(ctx, actor, conversationID)
 	if err != nil {
 		return nil, err
@@ -96,6 +102,9 @@ type AssignOptions struct {
 // AssignConversation gives a conversation to an agent or a bot and reports
 // whether the assignee changed.
 func (s *Service) AssignConversation(ctx context.Context, actor Actor, id string, to *chat.Assignee, opt AssignOptions) (*chat.Conversation, bool, error) {
+	if err := actor.staff(); err != nil {
+		return nil, false, err
+	}
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, false, chat.NotFound("conversation")
 	}

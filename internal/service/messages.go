@@ -30,10 +30,7 @@ type SendInput struct {
 // durable. A repeat with the same ClientKey returns the original message and
 // created == false.
 func (s *Service) SendMessage(ctx context.Context, actor Actor, conversationID string, in SendInput) (*chat.Message, bool, error) {
-	if err := chat.ValidateID("id", conversationID); err != nil {
-		return nil, false, chat.NotFound("conversation")
-	}
-	conv, err := s.store.GetConversation(ctx, actor.AppID, conversationID)
+	conv, err := s.GetConversation(ctx, actor, conversationID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -80,7 +77,15 @@ func (s *Service) appendMessage(ctx context.Context, appID, conversationID strin
 }
 
 // resolveSender decides who a message is from, refusing impersonation.
+// conv has already been checked to be reachable by the actor.
 func (s *Service) resolveSender(ctx context.Context, actor Actor, conv *chat.Conversation, want *chat.Sender) (chat.Sender, error) {
+	if actor.ContactID != "" {
+		self := chat.Sender{Type: chat.SenderContact, ID: conv.ContactID}
+		if want != nil && want.Type != chat.SenderContact || want != nil && want.ID != "" && want.ID != conv.ContactID {
+			return chat.Sender{}, chat.Errorf(chat.CodeForbidden, "a contact can only send as itself")
+		}
+		return self, nil
+	}
 	if !actor.ViaAPIKey() {
 		self := chat.Sender{Type: chat.SenderAgent, ID: actor.AgentID}
 		if want != nil && *want != self {
@@ -138,7 +143,7 @@ func (s *Service) ListMessages(ctx context.Context, actor Actor, conversationID 
 	if limit < 1 || limit > store.MaxPageSize {
 		return nil, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
 	}
-	if _, err := s.store.GetConversation(ctx, actor.AppID, conversationID); err != nil {
+	if _, err := s.GetConversation(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
 	return s.store.ListMessages(ctx, actor.AppID, conversationID, afterSeq, limit)

@@ -130,10 +130,23 @@ type Actor struct {
 	// integration manages the app but must not be able to change its owner.
 	Role     chat.Role
 	APIKeyID string
+	// ContactID is set for a contact (a widget visitor): such an actor has
+	// no role and reaches only its own conversations.
+	ContactID string
+}
+
+// ContactActor is the actor of a contact of an app, as authenticated by a
+// contact token.
+func ContactActor(appID, contactID string) Actor {
+	return Actor{AppID: appID, ContactID: contactID}
 }
 
 // ViaAPIKey reports whether the actor is an integration rather than a person.
 func (a Actor) ViaAPIKey() bool { return a.APIKeyID != "" }
+
+// staff refuses contacts: everything but reading and writing in one's own
+// conversations is for agents and integrations.
+func (a Actor) staff() error { return a.require(chat.RoleAgent) }
 
 func (a Actor) require(min chat.Role) error {
 	if !a.Role.AtLeast(min) {

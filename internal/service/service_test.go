@@ -435,3 +435,50 @@ func TestUploads(t *testing.T) {
 		t.Fatalf("unknown upload: err = %v", err)
 	}
 }
+
+func TestContactActorReachesOnlyItsOwnConversations(t *testing.T) {
+	f := newFixture(t)
+	mine, err := f.svc.StartConversation(f.ctx, f.admin, service.NewConversation{Contact: service.ContactInput{UserID: "me"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := f.svc.StartConversation(f.ctx, f.admin, service.NewConversation{Contact: service.ContactInput{UserID: "them"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := service.ContactActor(mine.AppID, mine.ContactID)
+
+	m, _, err := f.svc.SendMessage(f.ctx, me, mine.ID, service.SendInput{Text: "hi"})
+	if err != nil || m.Sender != (chat.Sender{Type: chat.SenderContact, ID: mine.ContactID}) {
+		t.Fatalf("own send: %+v, %v", m, err)
+	}
+	if msgs, err := f.svc.ListMessages(f.ctx, me, mine.ID, 0, 0); err != nil || len(msgs) != 1 {
+		t.Fatalf("own list: %d, %v", len(msgs), err)
+	}
+	_, _, err = f.svc.SendMessage(f.ctx, me, mine.ID, service.SendInput{Text: "x", Sender: &chat.Sender{Type: chat.SenderAgent, ID: "a1"}})
+	wantCode(t, err, chat.CodeForbidden)
+
+	// Another contact's conversation does not exist, as far as this one can tell.
+	_, err = f.svc.GetConversation(f.ctx, me, theirs.ID)
+	wantCode(t, err, chat.CodeNotFound)
+	_, _, err = f.svc.SendMessage(f.ctx, me, theirs.ID, service.SendInput{Text: "x"})
+	wantCode(t, err, chat.CodeNotFound)
+	_, err = f.svc.ListMessages(f.ctx, me, theirs.ID, 0, 0)
+	wantCode(t, err, chat.CodeNotFound)
+
+	// Everything else is for staff.
+	_, err = f.svc.ChangeStatus(f.ctx, me, mine.ID, chat.StatusResolved)
+	wantCode(t, err, chat.CodeForbidden)
+	_, err = f.svc.ChangeAssignee(f.ctx, me, mine.ID, nil)
+	wantCode(t, err, chat.CodeForbidden)
+	_, err = f.svc.ListConversations(f.ctx, me, store.ConversationFilter{})
+	wantCode(t, err, chat.CodeForbidden)
+	_, err = f.svc.GetContact(f.ctx, me, theirs.ContactID)
+	wantCode(t, err, chat.CodeForbidden)
+	_, err = f.svc.ListAgents(f.ctx, me)
+	wantCode(t, err, chat.CodeForbidden)
+	_, err = f.svc.StartConversation(f.ctx, me, service.NewConversation{})
+	wantCode(t, err, chat.CodeForbidden)
+	_, _, err = f.svc.CreateAPIKey(f.ctx, me, "k")
+	wantCode(t, err, chat.CodeForbidden)
+}

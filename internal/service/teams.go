@@ -43,6 +43,9 @@ func (s *Service) CreateTeam(ctx context.Context, actor Actor, in NewTeam) (*cha
 
 // GetTeam returns a team of the actor's app.
 func (s *Service) GetTeam(ctx context.Context, actor Actor, id string) (*chat.Team, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("team")
 	}
@@ -51,5 +54,8 @@ func (s *Service) GetTeam(ctx context.Context, actor Actor, id string) (*chat.Te
 
 // ListTeams returns the actor's app's teams.
 func (s *Service) ListTeams(ctx context.Context, actor Actor) ([]chat.Team, error) {
+	if err := actor.staff(); err != nil {
+		return nil, err
+	}
 	return s.store.ListTeams(ctx, actor.AppID)
 }
