@@ -113,7 +113,7 @@ func (o *Options) defaults() {
 
 const (
 	maxFrameBytes = 64 << 10 // a bigger client frame closes with 1009
-	readBuffer    = 1 << 10
+	readBuffer    = 512      // frames larger than this are read in several calls; an idle connection keeps only this
 	writeBuffer   = 4 << 10
 	// storePage bounds one store read, for replay and for ring fills.
 	storePage = 100
