@@ -23,18 +23,17 @@ import (
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
 	"github.com/switchboard-chat/switchboard/internal/store"
-	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
-	"github.com/switchboard-chat/switchboard/internal/upload"
 )
 
 // testUploadMax keeps the over-limit upload cases cheap.
 const testUploadMax = 64 << 10
 
 const (
-	ownerEmail    = "owner@example.com"
-	ownerPassword = "owner-password"
-	bootstrapKey  = "bootstrap-key-for-tests-0123456789"
+	ownerEmail    = servicetest.OwnerEmail
+	ownerPassword = servicetest.OwnerPassword
+	bootstrapKey  = servicetest.APIKey
 )
 
 // clock is the service's time, which tests move to expire signed links.
@@ -48,17 +47,6 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// diskBlobs adapts upload.Disk to service.Blobs.
-type diskBlobs struct{ *upload.Disk }
-
-func (d diskBlobs) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
-	f, err := d.Disk.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
 }
 
 // env is one server over a real SQLite store and real disk, reached through
@@ -79,31 +67,11 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "switchboard.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobDir := filepath.Join(dir, "files")
-	disk, err := upload.NewDisk(blobDir)
-	if err != nil {
-		t.Fatalf("opening blob store: %v", err)
-	}
-	t.Cleanup(func() { disk.Close() })
-	keys, err := auth.NewKeyring(bytes.Repeat([]byte{7}, auth.MasterKeyLen))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: time.Now()}
-	svc := service.New(service.Options{
-		Store: st, Blobs: diskBlobs{disk}, Keys: keys, Passwords: auth.TestParams,
-		Now: clk.Now, UploadMaxBytes: testUploadMax,
+	se := servicetest.New(t, func(o *service.Options) {
+		o.Now, o.UploadMaxBytes = clk.Now, testUploadMax
 	})
-	if _, err := svc.EnsureDefaults(ctx, service.Bootstrap{AdminEmail: ownerEmail, AdminPassword: ownerPassword, APIKey: bootstrapKey}); err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
+	st, svc, blobDir := se.Store, se.Service, se.FilesDir
 	e := &env{t: t, store: st, svc: svc, clock: clk, blobDir: blobDir, spec: loadSpec(t), covered: &sync.Map{}, logs: &syncBuffer{}}
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))

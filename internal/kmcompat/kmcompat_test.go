@@ -9,21 +9,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/kmcompat"
 	"github.com/switchboard-chat/switchboard/internal/service"
-	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
+	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
 	"github.com/switchboard-chat/switchboard/internal/store/sqlstore"
 )
 
 const (
-	apiKey      = "kmcompat-test-bootstrap-key-0123456789"
-	ownerEmail  = "owner@example.com"
+	apiKey      = servicetest.APIKey
+	ownerEmail  = servicetest.OwnerEmail
 	agentEmail  = "agent@example.com"
 	otherEmail  = "stranger@example.org"
 	publicURL   = "https://chat.example.com"
@@ -48,35 +46,26 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "switchboard.db")
-	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := auth.NewKeyring(bytes.Repeat([]byte{7}, auth.MasterKeyLen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Options{Store: st, Keys: keys, Passwords: auth.TestParams})
-	res, err := svc.EnsureDefaults(ctx, service.Bootstrap{AdminEmail: ownerEmail, AdminPassword: "owner-password", APIKey: apiKey})
+	se := servicetest.New(t, nil)
+	svc, st, dbPath := se.Service, se.Store, se.DBPath
+	app, err := st.GetApp(ctx, service.DefaultAppID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{svc: svc, store: st, dbPath: dbPath, handler: kmcompat.New(svc, nil, publicURL)}
-	e.actor = service.Actor{AppID: res.App.ID, Role: chat.RoleAdmin, APIKeyID: "test"}
+	e.actor = service.Actor{AppID: app.ID, Role: chat.RoleAdmin, APIKeyID: "test"}
 	agent, err := svc.CreateAgent(ctx, e.actor, service.NewAgent{Email: agentEmail, Name: "Agent", Password: "agent-password"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.agentID = agent.ID
-	bot := &chat.Bot{ID: chat.NewID(), AppID: res.App.ID, Type: chat.BotWebhook, Name: "Bot", Enabled: true}
+	bot := &chat.Bot{ID: chat.NewID(), AppID: app.ID, Type: chat.BotWebhook, Name: "Bot", Enabled: true}
 	if err := st.CreateBot(ctx, bot); err != nil {
 		t.Fatal(err)
 	}
 	e.botID = bot.ID
 
-	owner := service.Actor{AppID: res.App.ID, Role: chat.RoleOwner, AgentID: "owner"}
+	owner := service.Actor{AppID: app.ID, Role: chat.RoleOwner, AgentID: "owner"}
 	app2, owner2, err := svc.CreateApp(ctx, owner, service.NewApp{Name: "Other", Owner: service.NewAgent{Email: otherEmail, Name: "Other", Password: "other-password"}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,10 @@
 package realtime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,22 +15,11 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
 	"github.com/switchboard-chat/switchboard/internal/store"
-	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
-	"github.com/switchboard-chat/switchboard/internal/upload"
 )
 
-const testAPIKey = "a-realtime-test-key-of-some-length-01"
-
-type blobs struct{ *upload.Disk }
-
-func (b blobs) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
-	f, err := b.Disk.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
-}
+const testAPIKey = servicetest.APIKey
 
 // world is a node (or two) over one real SQLite store and one bus.
 type world struct {
@@ -57,30 +43,14 @@ type node struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	disk, err := upload.NewDisk(filepath.Join(dir, "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { disk.Close() })
-	keys, err := auth.NewKeyring(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{t: t, ctx: ctx, st: st, keys: keys, bus: bus.NewLocal()}
-	w.svc = service.New(service.Options{Store: st, Blobs: blobs{disk}, Keys: keys, Passwords: auth.TestParams, Bus: w.bus})
-	if _, err := w.svc.EnsureDefaults(ctx, service.Bootstrap{AdminEmail: "owner@example.com", AdminPassword: "owner-password", APIKey: testAPIKey}); err != nil {
-		t.Fatal(err)
-	}
+	b := bus.NewLocal()
+	env := servicetest.New(t, func(o *service.Options) { o.Bus = b })
+	w := &world{t: t, ctx: ctx, st: env.Store, svc: env.Service, keys: env.Keys, bus: b}
+	var err error
 	if w.admin, err = w.svc.AuthenticateAPIKey(ctx, testAPIKey); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, owner, err := w.svc.Login(ctx, "owner@example.com", "owner-password")
+	tok, _, owner, err := w.svc.Login(ctx, servicetest.OwnerEmail, servicetest.OwnerPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

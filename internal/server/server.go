@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Store:          st,
 		Bus:            b,
 		NodeID:         nodeID,
-		Blobs:          diskBlobs{blobs},
+		Blobs:          blobs,
 		Keys:           keys,
 		Passwords:      o.Passwords,
 		Logger:         log,
@@ -297,18 +297,6 @@ func (s *Server) Close() error {
 	err := errors.Join(s.bus.Close(), s.store.Close(), s.blobs.Close())
 	s.store = nil
 	return err
-}
-
-// diskBlobs adapts the disk's concrete *os.File to the service's interface,
-// taking care that a failed Open yields a nil interface, not a nil *os.File.
-type diskBlobs struct{ *upload.Disk }
-
-func (d diskBlobs) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
-	f, err := d.Disk.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
 }
 
 func storeKind(cfg config.Config) string {

@@ -6,17 +6,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
 	"github.com/switchboard-chat/switchboard/internal/store"
-	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
-	"github.com/switchboard-chat/switchboard/internal/upload"
 )
 
 type fixture struct {
@@ -26,49 +23,17 @@ type fixture struct {
 	ctx   context.Context
 }
 
-type blobs struct{ *upload.Disk }
-
-func (b blobs) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
-	f, err := b.Disk.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
-const bootstrapKey = "a-bootstrap-key-of-some-length-0001"
+const bootstrapKey = servicetest.APIKey
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	disk, err := upload.NewDisk(filepath.Join(dir, "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { disk.Close() })
-	keys, err := auth.NewKeyring(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Options{Store: st, Blobs: blobs{disk}, Keys: keys, Passwords: auth.TestParams, UploadMaxBytes: 1 << 20})
-	res, err := svc.EnsureDefaults(ctx, service.Bootstrap{AdminEmail: "owner@example.com", AdminPassword: "owner-password", APIKey: bootstrapKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.CreatedOwner || !res.CreatedAPIKey || res.GeneratedPassword != "" {
-		t.Fatalf("bootstrap = %+v", res)
-	}
+	svc := servicetest.New(t, func(o *service.Options) { o.UploadMaxBytes = 1 << 20 }).Service
 	admin, err := svc.AuthenticateAPIKey(ctx, bootstrapKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sess, owner, err := svc.Login(ctx, "owner@example.com", "owner-password")
+	_, sess, owner, err := svc.Login(ctx, servicetest.OwnerEmail, servicetest.OwnerPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

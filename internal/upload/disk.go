@@ -187,7 +187,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 
 // Open returns the stored file for reading; a missing key is CodeNotFound.
 // The *os.File serves Range requests through http.ServeContent.
-func (d *Disk) Open(ctx context.Context, key string) (*os.File, error) {
+func (d *Disk) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
