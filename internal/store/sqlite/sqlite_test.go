@@ -3,10 +3,8 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
@@ -83,39 +81,10 @@ func TestRestart(t *testing.T) {
 // 0001 applied, with data in it): 0002 must apply on top, and existing apps
 // start their inbox stream at 1.
 func TestUpgradeFrom0001(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	initSQL, err := os.ReadFile("0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sqlstore.Migrate(ctx, db, sqlstore.SQLite, fstest.MapFS{"0001_init.sql": {Data: initSQL}}); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		"INSERT INTO apps (id, name, created_at) VALUES ('app1', 'Old', 1)",
-		"INSERT INTO contacts (id, app_id, user_id, name, email, language, chat_context, created_at, updated_at) VALUES ('ct1', 'app1', '', 'C', '', '', '{}', 1, 1)",
-		"INSERT INTO conversations (id, app_id, contact_id, status, assignee_type, assignee_id, team_id, metadata, last_seq, created_at, updated_at) VALUES ('cv1', 'app1', 'ct1', 0, '', '', '', '{}', 4, 1, 1)",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-
-	s := open(t, path)
-	if n, err := s.InboxSeq(ctx, "app1"); err != nil || n != 0 {
-		t.Fatalf("InboxSeq after upgrade = %d, %v", n, err)
-	}
-	if _, err := s.UpdateConversation(ctx, "app1", "cv1", func(c *chat.Conversation) error { c.Status = chat.StatusResolved; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	events, err := s.ListInboxEvents(ctx, "app1", 0, 10)
-	if err != nil || len(events) != 1 || events[0].Seq != 1 || events[0].Kind != chat.InboxStatusChanged || events[0].Conversation.LastSeq != 4 {
-		t.Fatalf("after upgrade: %+v, %v", events, err)
-	}
+	storetest.UpgradeFrom0001(t, db, sqlstore.SQLite, func() store.Store { return open(t, path) })
 }
