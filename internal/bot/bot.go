@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
 )
@@ -107,6 +108,9 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Cause   error
+	// RetryAfter, when the bot said how long to wait (HTTP Retry-After),
+	// is the earliest the pipeline should try a Retryable turn again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
