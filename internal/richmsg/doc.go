@@ -15,5 +15,8 @@
 // https anywhere, http only on localhost, nothing else.
 //
 // Bots' replies go through Normalize, which never fails: an invalid rich
-// message becomes a text message plus a warning for the bot's owner.
+// message becomes a text message plus a warning for the bot's owner. Each
+// connector reads its own wire format (the webhook bot's reply array, Lex's
+// messages) into bot.Reply values; Normalize is then applied to all of them
+// alike.
 package richmsg

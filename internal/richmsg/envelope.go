@@ -83,41 +83,6 @@ func FromCustomPayload(content string) (bot.Reply, []string) {
 	return e.Reply()
 }
 
-// ParseWebhookReply decodes a webhook bot's response: a JSON array of
-// envelopes (a single object is accepted too). Each item is normalised;
-// an item that is not an object becomes a warning.
-func ParseWebhookReply(raw []byte) ([]bot.Reply, []string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return nil, nil, nil
-	}
-	if raw[0] == '{' {
-		raw = append(append([]byte{'['}, raw...), ']')
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, nil, chat.FieldError("body", "bot response must be a JSON array of {message, metadata}: %s", jsonErrText(err))
-	}
-	var replies []bot.Reply
-	var warns []string
-	for i, it := range items {
-		e, err := ParseEnvelope(it)
-		if err != nil {
-			warns = append(warns, fmt.Sprintf("reply[%d] was skipped: %s", i, errMessage(err)))
-			continue
-		}
-		r, w := e.Reply()
-		for _, s := range w {
-			warns = append(warns, fmt.Sprintf("reply[%d]: %s", i, s))
-		}
-		if r.Text == "" && len(r.Metadata) == 0 {
-			continue
-		}
-		replies = append(replies, r)
-	}
-	return replies, warns, nil
-}
-
 func jsonErrText(err error) string {
 	if se, ok := err.(*json.SyntaxError); ok {
 		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)

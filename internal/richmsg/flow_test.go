@@ -83,16 +83,6 @@ func TestFromCustomPayload(t *testing.T) {
 	}
 }
 
-func TestParseWebhookReply(t *testing.T) {
-	rs, w, err := ParseWebhookReply([]byte(`[{"message":"hi"},{"message":"pick","metadata":{"templateId":"6","payload":[{"title":"A"}]}},5]`))
-	if err != nil || len(rs) != 2 || len(w) != 1 {
-		t.Fatalf("%+v %v %v", rs, w, err)
-	}
-	if _, _, err := ParseWebhookReply([]byte(`"x"`)); err == nil {
-		t.Fatal("accepted a string")
-	}
-}
-
 func mustClean(t *testing.T, m chat.Metadata) chat.Metadata {
 	t.Helper()
 	c, _, err := Validate(m)
