@@ -70,14 +70,17 @@ func (t BotType) Valid() bool { return t == BotLex || t == BotWebhook }
 // Bot is an AI agent. Connector settings are opaque here: the connector
 // packages own their shape, and secrets inside are encrypted before storage.
 type Bot struct {
-	ID        string          `json:"id"`
-	AppID     string          `json:"appId"`
-	Type      BotType         `json:"type"`
-	Name      string          `json:"name"`
-	AvatarURL string          `json:"avatarUrl,omitempty"`
-	Enabled   bool            `json:"enabled"`
-	Settings  json.RawMessage `json:"-"`
-	CreatedAt time.Time       `json:"createdAt"`
+	ID        string  `json:"id"`
+	AppID     string  `json:"appId"`
+	Type      BotType `json:"type"`
+	Name      string  `json:"name"`
+	AvatarURL string  `json:"avatarUrl,omitempty"`
+	Enabled   bool    `json:"enabled"`
+	// AutoHandoff asks for a human when the bot gives up, fails or times
+	// out; off, the contact gets the rules' bot-fallback text instead.
+	AutoHandoff bool            `json:"autoHandoff"`
+	Settings    json.RawMessage `json:"-"`
+	CreatedAt   time.Time       `json:"createdAt"`
 }
 
 // Team is a group of agents.

@@ -114,6 +114,100 @@ var badInputSpecs = map[string]routeSpec{
 		params:  func(w *world) map[string]string { return id(w.team.ID) },
 		foreign: func(w *world) map[string]string { return id(w.other.team) },
 	},
+	"GET /api/v1/teams/{id}/rules": {
+		params:    func(w *world) map[string]string { return id(w.team.ID) },
+		foreign:   func(w *world) map[string]string { return id(w.other.team) },
+		forbidden: agentSession,
+	},
+	"PUT /api/v1/teams/{id}/rules": {
+		params:    func(w *world) map[string]string { return id(w.team.ID) },
+		foreign:   func(w *world) map[string]string { return id(w.other.team) },
+		body:      func(*world) any { return map[string]any{"mode": "automatic_assignment"} },
+		wrongType: `{"botRouting":"yes"}`, field: "botRouting",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "routing on without a bot", req: req{body: map[string]any{"botRouting": true}}, status: 400, field: "handleAllBotId"},
+				{name: "another app's bot", req: req{body: map[string]any{"botRouting": true, "handleAllBotId": w.other.bot}}, status: 400, field: "handleAllBotId"},
+				{name: "another app's agent", req: req{body: map[string]any{"defaultAgentId": w.other.agent}}, status: 400, field: "defaultAgentId"},
+				{name: "unknown zone", req: req{body: map[string]any{"businessHours": map[string]any{"timeZone": "Mars/Base"}}}, status: 400, field: "businessHours.timeZone"},
+				{name: "bad clock", req: req{body: map[string]any{"businessHours": map[string]any{"weekly": map[string]any{"monday": []map[string]string{{"start": "25:00", "end": "26:00"}}}}}}, status: 400, code: "invalid"},
+			}
+		},
+	},
+	"POST /api/v1/bots": {
+		body: func(*world) any {
+			return map[string]any{"name": "New bot", "type": "webhook", "webhook": map[string]any{"url": "https://new.example.com/hook"}}
+		},
+		wrongType: `{"name":"X","type":"webhook","autoHandoff":"yes","webhook":{"url":"https://x.example"}}`, field: "autoHandoff",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			hook := map[string]any{"url": "https://x.example.com"}
+			return []badCase{
+				{name: "no name", req: req{body: map[string]any{"type": "webhook", "webhook": hook}}, status: 400, field: "name"},
+				{name: "unknown type", req: req{body: map[string]any{"name": "X", "type": "pigeon", "webhook": hook}}, status: 400, field: "type"},
+				{name: "lex not yet", req: req{body: map[string]any{"name": "X", "type": "lex"}}, status: 400, field: "type"},
+				{name: "no webhook", req: req{body: map[string]any{"name": "X", "type": "webhook"}}, status: 400, field: "webhook.url"},
+				{name: "webhook url wrong type", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": 5}}}, status: 400, field: "webhook.url"},
+				{name: "webhook unknown field", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": "https://x.example.com", "headerNmae": "X"}}}, status: 400, field: "webhook"},
+				{name: "reserved header", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": "https://x.example.com", "headerName": "Host", "headerValue": "v"}}}, status: 400, field: "webhook.headerName"},
+				{name: "header injection", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": "https://x.example.com", "headerName": "X-Key", "headerValue": "a\r\nEvil: 1"}}}, status: 400, field: "webhook.headerValue"},
+				{name: "redacted placeholder as secret", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": "https://x.example.com", "headerName": "X-Key", "headerValue": "********"}}}, status: 400, field: "webhook.headerValue"},
+				{name: "timeout too long", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": "https://x.example.com", "timeoutSeconds": 600}}}, status: 400, field: "webhook.timeoutSeconds"},
+				{name: "bad avatar", req: req{body: map[string]any{"name": "X", "type": "webhook", "avatarUrl": "javascript:alert(1)", "webhook": hook}}, status: 400, field: "avatarUrl"},
+			}
+		},
+	},
+	"GET /api/v1/bots": {},
+	"GET /api/v1/bots/{id}": {
+		params:  func(w *world) map[string]string { return id(w.bot.ID) },
+		foreign: func(w *world) map[string]string { return id(w.other.bot) },
+	},
+	"PATCH /api/v1/bots/{id}": {
+		params:    func(w *world) map[string]string { return id(w.bot.ID) },
+		foreign:   func(w *world) map[string]string { return id(w.other.bot) },
+		body:      func(*world) any { return map[string]any{"name": "Renamed"} },
+		wrongType: `{"enabled":"no"}`, field: "enabled",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "empty name", req: req{body: map[string]any{"name": ""}}, status: 400, field: "name"},
+				{name: "placeholder under a new header", req: req{body: map[string]any{"webhook": map[string]any{"url": "https://bot.example.com/hook", "headerName": "Authorization", "headerValue": "********"}}}, status: 400, field: "webhook.headerValue"},
+				{name: "bad webhook url", req: req{body: map[string]any{"webhook": map[string]any{"url": "not a url"}}}, status: 400, field: "webhook.url"},
+			}
+		},
+	},
+	"DELETE /api/v1/bots/{id}": {
+		params:    func(w *world) map[string]string { return id(w.bot.ID) },
+		foreign:   func(w *world) map[string]string { return id(w.other.bot) },
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			// A bot that holds an open conversation stays.
+			var b botJSON
+			e.must(201, req{route: "POST /api/v1/bots", cred: key(w.key), body: map[string]any{"name": "Busy", "type": "webhook", "webhook": map[string]any{"url": "https://busy.example.com"}}}).json(e.t, &b)
+			e.must(201, req{route: "POST /api/v1/conversations", cred: key(w.key), body: map[string]any{"contact": map[string]any{"name": "Busy's contact"}, "skipRouting": true, "assignee": map[string]string{"type": "bot", "id": b.ID}}})
+			return []badCase{{name: "assigned to an open conversation", req: req{params: id(b.ID)}, status: 409, code: "conflict"}}
+		},
+	},
+	"GET /api/v1/rules": {forbidden: agentSession},
+	"PUT /api/v1/rules": {
+		body:      func(*world) any { return map[string]any{"mode": "automatic_assignment", "queueWhenNobody": true} },
+		wrongType: `{"mode":"automatic_assignment","autoResolveMinutes":"ten"}`, field: "autoResolveMinutes",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "no mode", req: req{body: map[string]any{"queueWhenNobody": true}}, status: 400, field: "mode"},
+				{name: "routing without a bot", req: req{body: map[string]any{"mode": "notify_everybody", "botRouting": true}}, status: 400, field: "handleAllBotId"},
+				{name: "another app's bot", req: req{body: map[string]any{"mode": "notify_everybody", "botRouting": true, "handleAllBotId": w.other.bot}}, status: 400, field: "handleAllBotId"},
+				{name: "another app's agent", req: req{body: map[string]any{"mode": "notify_everybody", "defaultAgentId": w.other.agent}}, status: 400, field: "defaultAgentId"},
+				{name: "auto-resolve too long", req: req{body: map[string]any{"mode": "notify_everybody", "autoResolveMinutes": 1 << 40}}, status: 400, field: "autoResolveMinutes"},
+				{name: "bad welcome language", req: req{body: map[string]any{"mode": "notify_everybody", "welcome": map[string]string{"klingon!": "Qapla'"}}}, status: 400, field: "welcome"},
+				{name: "unknown zone", req: req{body: map[string]any{"mode": "notify_everybody", "businessHours": map[string]any{"timeZone": "Atlantis/Capital"}}}, status: 400, field: "businessHours.timeZone"},
+				{name: "unknown weekday", req: req{body: map[string]any{"mode": "notify_everybody", "businessHours": map[string]any{"weekly": map[string]any{"caturday": []map[string]string{{"start": "09:00", "end": "17:00"}}}}}}, status: 400, field: "businessHours.weekly"},
+				{name: "ambiguous range", req: req{body: map[string]any{"mode": "notify_everybody", "businessHours": map[string]any{"weekly": map[string]any{"monday": []map[string]string{{"start": "09:00", "end": "09:00"}}}}}}, status: 400, field: "businessHours.weekly.monday"},
+			}
+		},
+	},
 	"POST /api/v1/conversations": {
 		body:      func(*world) any { return map[string]any{"contact": map[string]any{"name": "Zed"}} },
 		wrongType: `{"contact":{"name":5}}`, field: "contact.name",

@@ -291,8 +291,13 @@ type world struct {
 	msg          messageJSON
 	upload       uploadJSON
 	apiKeyID     string
+	bot          botJSON // a webhook bot with a secret header (botSecret)
 	other        otherApp
 }
+
+// botSecret is the seeded bot's webhook header value: it must never come
+// back in a response or reach the logs.
+const botSecret = "seeded-bot-secret-value-77"
 
 type otherApp struct {
 	owner    *session
@@ -300,6 +305,7 @@ type otherApp struct {
 	apiKeyID string
 	agent    string
 	team     string
+	bot      string
 	conv     conversationJSON
 	contact  string
 	upload   uploadJSON
@@ -324,6 +330,8 @@ func (e *env) seed() *world {
 	var k apiKeyJSON
 	e.must(201, req{route: "POST /api/v1/apikeys", cred: cookie(w.owner), body: map[string]string{"name": "spare"}}).json(e.t, &k)
 	w.apiKeyID = k.ID
+	e.must(201, req{route: "POST /api/v1/bots", cred: key(w.key), body: map[string]any{"name": "Hook", "type": "webhook",
+		"webhook": map[string]any{"url": "https://bot.example.com/hook", "headerName": "X-Api-Key", "headerValue": botSecret}}}).json(e.t, &w.bot)
 
 	// App B, made by A's owner, with its own everything.
 	var created appResponse
@@ -339,6 +347,9 @@ func (e *env) seed() *world {
 	var tb teamJSON
 	e.must(201, req{route: "POST /api/v1/teams", cred: key(o.key), body: map[string]any{"name": "B team"}}).json(e.t, &tb)
 	o.team = tb.ID
+	var bb botJSON
+	e.must(201, req{route: "POST /api/v1/bots", cred: key(o.key), body: map[string]any{"name": "B bot", "type": "webhook", "webhook": map[string]any{"url": "https://b.example.com/hook"}}}).json(e.t, &bb)
+	o.bot = bb.ID
 	e.must(201, req{route: "POST /api/v1/conversations", cred: key(o.key), body: map[string]any{"contact": map[string]any{"name": "Bo"}}}).json(e.t, &o.conv)
 	o.contact = o.conv.ContactID
 	e.must(201, req{route: "POST /api/v1/conversations/{id}/messages", params: map[string]string{"id": o.conv.ID}, cred: key(o.key), body: map[string]any{"text": "hi from B", "sender": map[string]string{"type": "contact"}}})
@@ -401,7 +412,18 @@ func (e *env) snapshot() string {
 			// The hash is not in the JSON form; a password change must show.
 			add(a.PasswordHash, nil)
 		}
-		add(e.store.ListTeams(ctx, app.ID))
+		teams, err := e.store.ListTeams(ctx, app.ID)
+		add(teams, err)
+		for _, tm := range teams {
+			add(e.store.GetTeamRules(ctx, app.ID, tm.ID))
+		}
+		// Bots with their stored (sealed) settings, which the JSON form hides.
+		bots, err := e.store.ListBots(ctx, app.ID)
+		add(bots, err)
+		for _, b := range bots {
+			add(string(b.Settings), nil)
+		}
+		add(e.store.GetAppRules(ctx, app.ID))
 		add(e.store.ListAPIKeys(ctx, app.ID))
 		f := store.ConversationFilter{Limit: store.MaxPageSize}
 		for {

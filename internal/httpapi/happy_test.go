@@ -40,6 +40,18 @@ func TestWalkEveryRoute(t *testing.T) {
 	e.must(200, req{route: "GET /api/v1/teams", cred: owner})
 	e.must(200, req{route: "GET /api/v1/teams/{id}", params: id(w.team.ID), cred: owner})
 
+	e.must(200, req{route: "GET /api/v1/teams/{id}/rules", params: id(w.team.ID), cred: owner})
+	e.must(200, req{route: "PUT /api/v1/teams/{id}/rules", params: id(w.team.ID), cred: owner, body: map[string]any{"mode": "automatic_assignment", "businessHours": map[string]any{"timeZone": "Europe/Lisbon", "weekly": map[string]any{"friday": []map[string]string{{"start": "22:00", "end": "06:00"}}}}}})
+
+	e.must(200, req{route: "GET /api/v1/bots", cred: cookie(w.agent)})
+	e.must(200, req{route: "GET /api/v1/bots/{id}", params: id(w.bot.ID), cred: owner})
+	e.must(200, req{route: "PATCH /api/v1/bots/{id}", params: id(w.bot.ID), cred: owner, body: map[string]any{"autoHandoff": true, "handleAllNewConversations": true}})
+	var spare botJSON
+	e.must(201, req{route: "POST /api/v1/bots", cred: owner, body: map[string]any{"name": "Spare", "type": "webhook", "webhook": map[string]any{"url": "https://spare.example.com"}}}).json(t, &spare)
+	e.must(204, req{route: "DELETE /api/v1/bots/{id}", params: id(spare.ID), cred: key(w.key)})
+	e.must(200, req{route: "GET /api/v1/rules", cred: key(w.key)})
+	e.must(200, req{route: "PUT /api/v1/rules", cred: owner, body: map[string]any{"mode": "automatic_assignment", "botRouting": true, "handleAllBotId": w.bot.ID, "defaultAgentId": w.agent.agent.ID, "autoResolveMinutes": 60, "welcome": map[string]string{"en": "Hi!"}}})
+
 	e.must(200, req{route: "GET /api/v1/conversations", cred: owner, query: "status=open&limit=10"})
 	e.must(200, req{route: "GET /api/v1/conversations/{id}", params: id(w.conv.ID), cred: owner})
 	e.must(200, req{route: "POST /api/v1/conversations/{id}/assignee", params: id(w.conv.ID), cred: key(w.key), body: map[string]any{"assignee": map[string]string{"type": "agent", "id": w.agent.agent.ID}}})
@@ -92,7 +104,7 @@ func checkNoSecretsLogged(t testing.TB, e *env, w *world) {
 	}
 	for what, secret := range map[string]string{
 		"owner password": ownerPassword, "agent password": "agent-password", "API key": w.key, "other API key": w.other.key,
-		"session token": w.owner.token, "CSRF token": w.owner.csrf,
+		"session token": w.owner.token, "CSRF token": w.owner.csrf, "bot header value": botSecret,
 	} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the %s appears in the logs", what)

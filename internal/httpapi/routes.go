@@ -53,6 +53,18 @@ func routes() []route {
 		{"GET", "/api/v1/teams", authenticated, (*server).listTeams},
 		{"GET", "/api/v1/teams/{id}", authenticated, (*server).getTeam},
 
+		{"GET", "/api/v1/teams/{id}/rules", authenticated, (*server).getTeamRules},
+		{"PUT", "/api/v1/teams/{id}/rules", authenticated, (*server).putTeamRules},
+
+		{"POST", "/api/v1/bots", authenticated, (*server).createBot},
+		{"GET", "/api/v1/bots", authenticated, (*server).listBots},
+		{"GET", "/api/v1/bots/{id}", authenticated, (*server).getBot},
+		{"PATCH", "/api/v1/bots/{id}", authenticated, (*server).updateBot},
+		{"DELETE", "/api/v1/bots/{id}", authenticated, (*server).deleteBot},
+
+		{"GET", "/api/v1/rules", authenticated, (*server).getRules},
+		{"PUT", "/api/v1/rules", authenticated, (*server).putRules},
+
 		{"POST", "/api/v1/conversations", authenticated, (*server).createConversation},
 		{"GET", "/api/v1/conversations", authenticated, (*server).listConversations},
 		{"GET", "/api/v1/conversations/{id}", authenticated, (*server).getConversation},

@@ -44,6 +44,30 @@ type Store interface {
 	CreateBot(ctx context.Context, b *chat.Bot) error
 	GetBot(ctx context.Context, appID, id string) (*chat.Bot, error)
 	ListBots(ctx context.Context, appID string) ([]chat.Bot, error)
+	// UpdateBot reads the bot and its app's rules, lets fn change the bot's
+	// name, avatar, enabled and auto-handoff flags and settings and the
+	// rules, and writes both in one transaction. The rules travel with the
+	// bot because "this bot handles all new conversations" lives in the
+	// rules (chat.Rules.HandleAllBotID): moving the mark from one bot to
+	// another is then a single write. When fn fails nothing is written.
+	UpdateBot(ctx context.Context, appID, id string, fn func(*chat.Bot, *AppRules) error) (*chat.Bot, error)
+	// DeleteBot fails with CodeConflict while a conversation that is not
+	// closed has the bot as its assignee. In the same transaction it takes
+	// the bot out of the app's and the teams' rules, so no rule ever names
+	// a bot that is gone.
+	DeleteBot(ctx context.Context, appID, id string) error
+
+	// GetAppRules returns the app's rules, chat.DefaultRules with no
+	// business hours when none are stored. An unknown app is CodeNotFound.
+	GetAppRules(ctx context.Context, appID string) (*AppRules, error)
+	// UpdateAppRules is read-modify-write of the app's rules, serialised
+	// against every other change to them (from any node).
+	UpdateAppRules(ctx context.Context, appID string, fn func(*AppRules) error) (*AppRules, error)
+	// GetTeamRules returns a team's override, empty (inherit everything)
+	// when none is stored. An unknown team, or another app's, is CodeNotFound.
+	GetTeamRules(ctx context.Context, appID, teamID string) (*TeamRules, error)
+	// PutTeamRules replaces a team's override.
+	PutTeamRules(ctx context.Context, appID, teamID string, r TeamRules) error
 
 	CreateContact(ctx context.Context, c *chat.Contact) error
 	GetContact(ctx context.Context, appID, id string) (*chat.Contact, error)
@@ -106,6 +130,27 @@ type Store interface {
 	// SessionByTokenHash returns only unexpired sessions.
 	SessionByTokenHash(ctx context.Context, hash []byte) (*chat.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+}
+
+// AppRules are an app's stored conversation rules and business hours.
+type AppRules struct {
+	Rules chat.Rules `json:"rules"`
+	Hours Hours      `json:"hours"`
+}
+
+// TeamRules are a team's stored override of its app's rules.
+type TeamRules struct {
+	Override chat.RulesOverride `json:"override"`
+	// Hours replace the app's hours when set; nil inherits them.
+	Hours *Hours `json:"hours,omitempty"`
+}
+
+// Hours are business hours as stored: chat.BusinessHours with its zone by
+// IANA name, because a *time.Location cannot be serialised and the zone
+// database may change between writing and reading.
+type Hours struct {
+	Zone   string                            `json:"zone,omitempty"`
+	Weekly map[time.Weekday][]chat.TimeRange `json:"weekly,omitempty"`
 }
 
 // AgentRef names an agent of an app, as SetNodeConnections records them.

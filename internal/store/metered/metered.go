@@ -103,6 +103,25 @@ func (m *Store) GetBot(ctx context.Context, appID, id string) (*chat.Bot, error)
 func (m *Store) ListBots(ctx context.Context, appID string) ([]chat.Bot, error) {
 	return observe(m, "ListBots", func() ([]chat.Bot, error) { return m.s.ListBots(ctx, appID) })
 }
+func (m *Store) UpdateBot(ctx context.Context, appID, id string, fn func(*chat.Bot, *store.AppRules) error) (*chat.Bot, error) {
+	return observe(m, "UpdateBot", func() (*chat.Bot, error) { return m.s.UpdateBot(ctx, appID, id, fn) })
+}
+func (m *Store) DeleteBot(ctx context.Context, appID, id string) error {
+	return observeErr(m, "DeleteBot", func() error { return m.s.DeleteBot(ctx, appID, id) })
+}
+
+func (m *Store) GetAppRules(ctx context.Context, appID string) (*store.AppRules, error) {
+	return observe(m, "GetAppRules", func() (*store.AppRules, error) { return m.s.GetAppRules(ctx, appID) })
+}
+func (m *Store) UpdateAppRules(ctx context.Context, appID string, fn func(*store.AppRules) error) (*store.AppRules, error) {
+	return observe(m, "UpdateAppRules", func() (*store.AppRules, error) { return m.s.UpdateAppRules(ctx, appID, fn) })
+}
+func (m *Store) GetTeamRules(ctx context.Context, appID, teamID string) (*store.TeamRules, error) {
+	return observe(m, "GetTeamRules", func() (*store.TeamRules, error) { return m.s.GetTeamRules(ctx, appID, teamID) })
+}
+func (m *Store) PutTeamRules(ctx context.Context, appID, teamID string, r store.TeamRules) error {
+	return observeErr(m, "PutTeamRules", func() error { return m.s.PutTeamRules(ctx, appID, teamID, r) })
+}
 
 func (m *Store) CreateContact(ctx context.Context, c *chat.Contact) error {
 	return observeErr(m, "CreateContact", func() error { return m.s.CreateContact(ctx, c) })

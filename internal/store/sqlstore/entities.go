@@ -276,13 +276,13 @@ func (s *Store) listTeams(ctx context.Context, appID, onlyID string) ([]chat.Tea
 	return out, wrapRowsErr(rows, "list teams")
 }
 
-const botCols = "id, app_id, type, name, avatar_url, enabled, settings, created_at"
+const botCols = "id, app_id, type, name, avatar_url, enabled, auto_handoff, settings, created_at"
 
 func scanBot(sc interface{ Scan(...any) error }) (*chat.Bot, error) {
 	var b chat.Bot
 	var created int64
 	var settings string
-	if err := sc.Scan(&b.ID, &b.AppID, &b.Type, &b.Name, &b.AvatarURL, &b.Enabled, &settings, &created); err != nil {
+	if err := sc.Scan(&b.ID, &b.AppID, &b.Type, &b.Name, &b.AvatarURL, &b.Enabled, &b.AutoHandoff, &settings, &created); err != nil {
 		return nil, err
 	}
 	if settings != "" {
@@ -301,8 +301,8 @@ func (s *Store) CreateBot(ctx context.Context, b *chat.Bot) error {
 		if err := s.requireApp(ctx, tx, b.AppID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO bots ("+botCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-			b.ID, b.AppID, string(b.Type), b.Name, b.AvatarURL, b.Enabled, string(b.Settings), micros(b.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO bots ("+botCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			b.ID, b.AppID, string(b.Type), b.Name, b.AvatarURL, b.Enabled, b.AutoHandoff, string(b.Settings), micros(b.CreatedAt))
 		if err != nil {
 			if s.isUnique(err) {
 				return chat.Errorf(chat.CodeConflict, "bot id already exists").WithDetail("field", "id")
