@@ -181,41 +181,20 @@ func runLoad(ctx context.Context, t target, p loadParams) (*loadResult, error) {
 
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
 
-// dialAll opens n connections with bounded parallelism, stopping at the
-// first failure: once the server refuses one, the rest would only repeat it.
-// Connection i is number base+i of the run, which picks its source address.
+// dialAll opens n connections, 32 at a time, stopping at the first
+// failure. Connection i is number base+i of the run, which picks its source address.
 func dialAll(ctx context.Context, t target, base, n int, pick func(i int) (node int, r room)) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(32, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				node, r := pick(i)
-				c, err := t.dial(ctx, node, base+i, r)
-				if err != nil {
-					cancel(fmt.Errorf("connection %d of %d: %w", i+1, n, err))
-					continue
-				}
-				conns[i] = c
-			}
-		}()
-	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	err := forEach(ctx, n, 32, func(ctx context.Context, i int) error {
+		node, r := pick(i)
+		c, err := t.dial(ctx, node, base+i, r)
+		if err != nil {
+			return fmt.Errorf("connection %d of %d: %w", i+1, n, err)
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
+		conns[i] = c
+		return nil
+	})
+	if err != nil {
 		for _, c := range conns {
 			if c != nil {
 				c.Close()

@@ -131,41 +131,14 @@ func (s *switchboard) metricsURL(i int) string { return s.base[i] + "/metrics" }
 // contact, as the widget would get.
 func (s *switchboard) prepare(ctx context.Context, n int, run string) ([]room, error) {
 	rooms := make([]room, n)
-	errc := make(chan error, n)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(8, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := s.createRoom(ctx, run, i)
-				if err != nil {
-					errc <- err
-					continue
-				}
-				rooms[i] = r
-			}
-		}()
-	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		case err := <-errc:
-			errc <- err
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
+	err := forEach(ctx, n, 8, func(ctx context.Context, i int) (err error) {
+		rooms[i], err = s.createRoom(ctx, run, i)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return rooms, ctx.Err()
+	return rooms, nil
 }
 
 func (s *switchboard) createRoom(ctx context.Context, run string, i int) (room, error) {
