@@ -5,11 +5,12 @@
 package natstest
 
 import (
-	"os"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/switchboard-chat/switchboard/internal/testsvc"
 )
 
 // DefaultURL is tried when SWITCHBOARD_TEST_NATS is unset.
@@ -18,18 +19,12 @@ const DefaultURL = "nats://127.0.0.1:4222"
 // URL returns the URL of a NATS server that answered just now.
 func URL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("SWITCHBOARD_TEST_NATS")
-	if u == "" {
-		u = DefaultURL
-	}
+	u := testsvc.Addr("SWITCHBOARD_TEST_NATS", DefaultURL)
 	// A real handshake rather than a TCP dial: something else listening on
 	// the port should not pass for NATS.
 	nc, err := nats.Connect(u, nats.Timeout(3*time.Second), nats.Name("switchboard natstest probe"))
 	if err != nil {
-		if os.Getenv("SWITCHBOARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("nats unreachable and SWITCHBOARD_REQUIRE_SERVICES=1: %v", err)
-		}
-		t.Skipf("nats unreachable (set SWITCHBOARD_TEST_NATS): %v", err)
+		testsvc.Unavailable(t, "nats", "SWITCHBOARD_TEST_NATS", testsvc.RequireServices, err)
 	}
 	nc.Close()
 	return u

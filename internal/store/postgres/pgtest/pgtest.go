@@ -11,12 +11,13 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/switchboard-chat/switchboard/internal/testsvc"
 )
 
 // DefaultURL is tried when SWITCHBOARD_TEST_POSTGRES is unset.
@@ -26,10 +27,7 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 // when the test ends, so tests can run in parallel without seeing each other.
 func URL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
-	if base == "" {
-		base = DefaultURL
-	}
+	base := testsvc.Addr("SWITCHBOARD_TEST_POSTGRES", DefaultURL)
 	db, err := openDB(base)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -40,10 +38,7 @@ func URL(t testing.TB) string {
 		}
 	}
 	if err != nil {
-		if os.Getenv("SWITCHBOARD_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("postgres unreachable and SWITCHBOARD_REQUIRE_SERVICES=1: %v", err)
-		}
-		t.Skipf("postgres unreachable (set SWITCHBOARD_TEST_POSTGRES): %v", err)
+		testsvc.Unavailable(t, "postgres", "SWITCHBOARD_TEST_POSTGRES", testsvc.RequireServices, err)
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
