@@ -117,6 +117,59 @@ type Store interface {
 	// connection on any node, sorted.
 	ConnectedAgents(ctx context.Context, appID string) ([]string, error)
 
+	// The bot-turn queue. Turns are durable: a turn enqueued is answered or
+	// handed off even if the node working on it dies (SPEC §9). Per
+	// conversation, at most one turn is in flight and turns run in order
+	// (the message's seq; an event not tied to a message sits after the
+	// messages stored when it was enqueued).
+	//
+	// A claim is a lease: the claimer's node id, a fresh token, and an
+	// expiry. Only the token's holder may extend, finish or release the
+	// turn. When a lease expires (its node died, or stalled past it), the
+	// next claim takes the turn over with a new token, so the old holder's
+	// finish is refused with CodeConflict and the turn is finished once.
+	//
+	// Replies and the finish are separate writes. A worker posts the turn's
+	// replies with chat.BotReplyKey(turn.ID, i) as client keys, then
+	// finishes: a takeover after a crash between the two re-posts the same
+	// keys, which AppendMessage answers with the originals, so replies
+	// appear once. A worker whose finish is refused stops at once and posts
+	// nothing more.
+
+	// EnqueueBotTurn stores t as pending and fills in its id, state and
+	// times. A turn answering a message (MessageSeq > 0) is unique per
+	// conversation and message: enqueuing it again returns the stored turn
+	// in t with created == false. The conversation and bot must be the
+	// app's, and the message must exist.
+	EnqueueBotTurn(ctx context.Context, t *chat.BotTurn) (created bool, err error)
+	// ClaimBotTurns leases up to limit turns to nodeID for lease: the oldest
+	// open turn of each conversation that has no live lease, whether pending
+	// or running under an expired lease (then it counts one more attempt).
+	// It is not scoped by app: one worker pool serves every app. Safe to
+	// call from any number of goroutines and nodes at once: a turn never
+	// has two live leases.
+	ClaimBotTurns(ctx context.Context, nodeID string, lease time.Duration, limit int) ([]chat.BotTurn, error)
+	// ExtendBotTurnLease moves the lease's expiry to now+lease. A token that
+	// is no longer the turn's is CodeConflict: the lease was lost.
+	ExtendBotTurnLease(ctx context.Context, id, token string, lease time.Duration) error
+	// FinishBotTurn ends a running turn with a final state and an
+	// admin-safe note (cut to chat.MaxBotTurnNote). Only the lease holder
+	// may: a stale token, or a turn cancelled meanwhile, is CodeConflict and
+	// changes nothing. Repeating a successful finish (same token and state)
+	// succeeds, so a finish whose answer was lost can be retried.
+	FinishBotTurn(ctx context.Context, id, token string, state chat.BotTurnState, note string) error
+	// ReleaseBotTurn gives a running turn back to the queue without counting
+	// the attempt, for a node shutting down gracefully. Stale token:
+	// CodeConflict.
+	ReleaseBotTurn(ctx context.Context, id, token string) error
+	// PendingBotTurns lists a conversation's open turns (pending and
+	// running), in the order they will run.
+	PendingBotTurns(ctx context.Context, appID, conversationID string) ([]chat.BotTurn, error)
+	// CancelBotTurns marks a conversation's open turns handed_off with note
+	// and returns how many: after a handoff the bot gets nothing more. A
+	// running turn's holder then finds its lease lost.
+	CancelBotTurns(ctx context.Context, appID, conversationID, note string) (int, error)
+
 	CreateUpload(ctx context.Context, u *chat.Upload) error
 	GetUpload(ctx context.Context, appID, id string) (*chat.Upload, error)
 

@@ -216,3 +216,25 @@ func (m *Store) SessionByTokenHash(ctx context.Context, hash []byte) (*chat.Sess
 func (m *Store) DeleteSession(ctx context.Context, hash []byte) error {
 	return observeErr(m, "DeleteSession", func() error { return m.s.DeleteSession(ctx, hash) })
 }
+
+func (m *Store) EnqueueBotTurn(ctx context.Context, t *chat.BotTurn) (bool, error) {
+	return observe(m, "EnqueueBotTurn", func() (bool, error) { return m.s.EnqueueBotTurn(ctx, t) })
+}
+func (m *Store) ClaimBotTurns(ctx context.Context, nodeID string, lease time.Duration, limit int) ([]chat.BotTurn, error) {
+	return observe(m, "ClaimBotTurns", func() ([]chat.BotTurn, error) { return m.s.ClaimBotTurns(ctx, nodeID, lease, limit) })
+}
+func (m *Store) ExtendBotTurnLease(ctx context.Context, id, token string, lease time.Duration) error {
+	return observeErr(m, "ExtendBotTurnLease", func() error { return m.s.ExtendBotTurnLease(ctx, id, token, lease) })
+}
+func (m *Store) FinishBotTurn(ctx context.Context, id, token string, state chat.BotTurnState, note string) error {
+	return observeErr(m, "FinishBotTurn", func() error { return m.s.FinishBotTurn(ctx, id, token, state, note) })
+}
+func (m *Store) ReleaseBotTurn(ctx context.Context, id, token string) error {
+	return observeErr(m, "ReleaseBotTurn", func() error { return m.s.ReleaseBotTurn(ctx, id, token) })
+}
+func (m *Store) PendingBotTurns(ctx context.Context, appID, conversationID string) ([]chat.BotTurn, error) {
+	return observe(m, "PendingBotTurns", func() ([]chat.BotTurn, error) { return m.s.PendingBotTurns(ctx, appID, conversationID) })
+}
+func (m *Store) CancelBotTurns(ctx context.Context, appID, conversationID, note string) (int, error) {
+	return observe(m, "CancelBotTurns", func() (int, error) { return m.s.CancelBotTurns(ctx, appID, conversationID, note) })
+}

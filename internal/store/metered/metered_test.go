@@ -25,8 +25,8 @@ func TestSuiteThroughWrapper(t *testing.T) {
 	)
 	// t.Run returns only when the suite's parallel subtests are done.
 	t.Run("suite", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"), sqlite.Options{})
+		storetest.Run(t, func(t *testing.T, clock store.Clock) store.Store {
+			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"), sqlite.Options{Clock: clock})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,7 +20,13 @@ import (
 
 func open(t testing.TB, url string) *sqlstore.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8})
+	return openClock(t, url, nil)
+}
+
+// openClock opens a store reading time from clock (nil: the real one).
+func openClock(t testing.TB, url string, clock store.Clock) *sqlstore.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +35,7 @@ func open(t testing.TB, url string) *sqlstore.Store {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.URL(t)) })
+	storetest.Run(t, func(t *testing.T, clock store.Clock) store.Store { return openClock(t, pgtest.URL(t), clock) })
 }
 
 // TestTwoNodes runs two stores (two pools, two group committers) on one
@@ -241,4 +247,13 @@ func TestUpgradeFrom0001(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.UpgradeFrom0001(t, stdlib.OpenDB(*cfg), sqlstore.Postgres, func() store.Store { return open(t, url) })
+}
+
+// TestTwoNodesBotTurns: two stores on one database claim, abandon (as a
+// dying node would) and finish bot turns at once; every turn must still run
+// once per live lease, in order, and be finished exactly once.
+func TestTwoNodesBotTurns(t *testing.T) {
+	url := pgtest.URL(t)
+	clock := &storetest.Clock{}
+	storetest.ConcurrentBotTurns(t, []store.Store{openClock(t, url, clock.Now), openClock(t, url, clock.Now)}, clock)
 }

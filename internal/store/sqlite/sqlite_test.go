@@ -15,7 +15,12 @@ import (
 
 func open(t *testing.T, path string) store.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	return openOpts(t, path, sqlite.Options{})
+}
+
+func openOpts(t *testing.T, path string, opts sqlite.Options) store.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +29,8 @@ func open(t *testing.T, path string) store.Store {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "switchboard.db"))
+	storetest.Run(t, func(t *testing.T, clock store.Clock) store.Store {
+		return openOpts(t, filepath.Join(t.TempDir(), "switchboard.db"), sqlite.Options{Clock: clock})
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,9 +17,10 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/store"
 )
 
-// Run runs the suite. open must return a fresh, empty store; it may register
-// its own Close as a cleanup (Close must tolerate being called twice).
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// Run runs the suite. open must return a fresh, empty store that reads time
+// from clock; it may register its own Close as a cleanup (Close must
+// tolerate being called twice).
+func Run(t *testing.T, open func(t *testing.T, clock store.Clock) store.Store) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -55,13 +57,46 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LastSeqs", testLastSeqs},
 		{"NodeConnections", testNodeConnections},
 	}
+	// These tests move time forward themselves (to expire leases), each on
+	// its own store and clock.
+	clockTests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store, c *Clock)
+	}{
+		{"BotTurnEnqueue", testBotTurnEnqueue},
+		{"BotTurnOrder", testBotTurnOrder},
+		{"BotTurnLease", testBotTurnLease},
+		{"BotTurnRelease", testBotTurnRelease},
+		{"BotTurnCancel", testBotTurnCancel},
+		{"BotTurnTenantIsolation", testBotTurnTenantIsolation},
+		{"BotTurnsConcurrent", func(t *testing.T, s store.Store, c *Clock) {
+			ConcurrentBotTurns(t, []store.Store{s}, c)
+		}},
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fn(t, open(t))
+			tc.fn(t, open(t, time.Now))
+		})
+	}
+	for _, tc := range clockTests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &Clock{}
+			tc.fn(t, open(t, c.Now), c)
 		})
 	}
 }
+
+// Clock is real time plus an offset that only the test moves, so a test
+// expires a lease by saying so instead of sleeping past it. Starting at real
+// time keeps everything else (session expiry, ids) behaving as usual.
+type Clock struct{ offset atomic.Int64 }
+
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // world is one app with one of everything.
 type world struct {
