@@ -257,6 +257,33 @@ var badInputSpecs = map[string]routeSpec{
 			}
 		},
 	},
+	"POST /api/v1/conversations/{id}/takeover": {
+		params: ownID, foreign: func(w *world) map[string]string { return id(w.other.conv.ID) },
+		body:      func(w *world) any { return map[string]any{"agentId": w.agent.agent.ID} },
+		wrongType: `{"agentId":5}`, field: "agentId",
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "an API key names nobody", req: req{params: ownID(w), body: map[string]any{}}, status: 400, field: "agentId"},
+				{name: "another app's agent", req: req{params: ownID(w), body: map[string]any{"agentId": w.other.agent}}, status: 400, field: "agentId"},
+				{name: "an agent for someone else", req: req{params: ownID(w), cred: cookie(w.agent), body: map[string]any{"agentId": w.owner.agent.ID}}, status: 403, code: "forbidden"},
+			}
+		},
+	},
+	"POST /api/v1/conversations/{id}/assign": {
+		params: ownID, foreign: func(w *world) map[string]string { return id(w.other.conv.ID) },
+		body:      func(w *world) any { return map[string]any{"agentId": w.agent.agent.ID} },
+		wrongType: `{"teamId":5}`, field: "teamId",
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "no target", req: req{params: ownID(w), body: map[string]any{}}, status: 400, field: "agentId"},
+				{name: "two targets", req: req{params: ownID(w), body: map[string]any{"agentId": w.agent.agent.ID, "teamId": w.team.ID}}, status: 400, field: "agentId"},
+				{name: "another app's agent", req: req{params: ownID(w), body: map[string]any{"agentId": w.other.agent}}, status: 400, field: "agentId"},
+				{name: "another app's team", req: req{params: ownID(w), body: map[string]any{"teamId": w.other.team}}, status: 400, field: "teamId"},
+				{name: "another app's bot", req: req{params: ownID(w), body: map[string]any{"botId": w.other.bot}}, status: 400, field: "botId"},
+				{name: "a resolved conversation to a bot", req: req{params: id(w.resolved), body: map[string]any{"botId": w.bot.ID}}, status: 409, code: "conflict"},
+			}
+		},
+	},
 	"GET /api/v1/conversations/{id}/messages": {
 		params: ownID, foreign: func(w *world) map[string]string { return id(w.other.conv.ID) },
 		extra: func(e *env, w *world) []badCase {

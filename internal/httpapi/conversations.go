@@ -184,6 +184,37 @@ func (s *server) changeAssignee(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// takeOverRequest names the agent taking over; empty means the caller.
+type takeOverRequest struct {
+	AgentID string `json:"agentId"`
+}
+
+func (s *server) takeOver(w http.ResponseWriter, r *http.Request) error {
+	var in takeOverRequest
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, err := s.svc.TakeOver(r.Context(), actorOf(r), r.PathValue("id"), in.AgentID)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, toConversation(c))
+	return nil
+}
+
+func (s *server) assign(w http.ResponseWriter, r *http.Request) error {
+	var in service.AssignInput
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, err := s.svc.Assign(r.Context(), actorOf(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, toConversation(c))
+	return nil
+}
+
 func (s *server) listMessages(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, err := intParam(q, "afterSeq", 0)

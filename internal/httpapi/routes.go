@@ -70,6 +70,8 @@ func routes() []route {
 		{"GET", "/api/v1/conversations/{id}", authenticated, (*server).getConversation},
 		{"POST", "/api/v1/conversations/{id}/status", authenticated, (*server).changeStatus},
 		{"POST", "/api/v1/conversations/{id}/assignee", authenticated, (*server).changeAssignee},
+		{"POST", "/api/v1/conversations/{id}/takeover", authenticated, (*server).takeOver},
+		{"POST", "/api/v1/conversations/{id}/assign", authenticated, (*server).assign},
 		{"GET", "/api/v1/conversations/{id}/messages", authenticated, (*server).listMessages},
 		{"POST", "/api/v1/conversations/{id}/messages", authenticated, (*server).sendMessage},
 

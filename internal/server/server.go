@@ -21,6 +21,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/turn"
+	"github.com/switchboard-chat/switchboard/internal/bot/webhookbot"
+	"github.com/switchboard-chat/switchboard/internal/botrun"
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/bus/natsbus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
@@ -49,6 +53,7 @@ type Server struct {
 	handler http.Handler
 	http    *http.Server
 	ln      net.Listener
+	bots    *botrun.Worker
 }
 
 // Options adjust a Server beyond its Config, for embedding and tests.
@@ -59,6 +64,16 @@ type Options struct {
 	Out io.Writer
 	// Passwords overrides the argon2id cost (tests use a cheap one).
 	Passwords auth.Params
+	// AllowPrivateBots lets webhook bots live on loopback and private
+	// addresses, for embedding next to a local bot and for tests. Off, a
+	// bot URL cannot be used to reach the node's own network.
+	AllowPrivateBots bool
+	// BotDeadline bounds each bot turn; 0 means the runner's default.
+	BotDeadline time.Duration
+	// BotLease is how long a claimed bot turn is held without renewal,
+	// which is how long a crashed node's turn waits for another node; 0
+	// means botrun.DefaultLease.
+	BotLease time.Duration
 }
 
 // New opens everything a node needs and makes sure the default app exists.
@@ -114,6 +129,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Passwords:      o.Passwords,
 		Logger:         log,
 		UploadMaxBytes: cfg.UploadMaxBytes,
+		PublicURL:      cfg.PublicURL,
 	})
 	boot, err := svc.EnsureDefaults(ctx, service.Bootstrap{
 		AdminEmail:    cfg.AdminEmail,
@@ -138,6 +154,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	}
 
 	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc}
+	runner := turn.New(turn.Options{
+		Connectors: map[chat.BotType]bot.Connector{
+			chat.BotWebhook: webhookbot.New(webhookbot.Options{Logger: log, AllowPrivate: o.AllowPrivateBots}),
+		},
+		Deadline: o.BotDeadline,
+		Logger:   log,
+	})
+	s.bots = botrun.New(botrun.Options{Service: svc, Runner: runner, NodeID: nodeID, Lease: o.BotLease, Logger: log})
 	s.gateway = realtime.New(realtime.Options{
 		Service:   svc,
 		Logger:    log,
@@ -258,6 +282,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Turns left by a node that died (this one, before a restart, included)
+	// are claimed as soon as their leases expire.
+	s.bots.Start(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("switchboard listening", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL, "store", storeKind(s.cfg))
@@ -278,6 +305,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		s.gateway.Close()
 		<-errc
+		// Requests are done, so no new turn is queued by this node; turns
+		// in flight are applied, or released for another node.
+		s.bots.Close()
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
@@ -294,6 +324,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.gateway.Close() // idempotent; it clears this node's presence rows, so the store must still be open
+	s.bots.Close()    // idempotent; it finishes or releases its turns, so the store must still be open
 	err := errors.Join(s.bus.Close(), s.store.Close(), s.blobs.Close())
 	s.store = nil
 	return err

@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"unicode/utf8"
 
+	"github.com/switchboard-chat/switchboard/internal/bot"
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
@@ -27,6 +29,11 @@ type NewConversation struct {
 	SkipRouting bool           `json:"skipRouting"`
 	Assignee    *chat.Assignee `json:"assignee"`
 	Metadata    chat.Metadata  `json:"metadata"`
+	// SkipBotEvent starts a bot-assigned conversation without the welcome
+	// event, for a widget that greets the contact itself.
+	SkipBotEvent bool `json:"skipBotEvent"`
+	// CustomWelcomeEvent replaces WELCOME as the event the bot receives.
+	CustomWelcomeEvent string `json:"customWelcomeEvent"`
 }
 
 // StartConversation opens a conversation for a contact, creating or
@@ -45,6 +52,9 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 	}
 	if err := in.Metadata.Validate("metadata"); err != nil {
 		return nil, err
+	}
+	if len(in.CustomWelcomeEvent) > chat.MaxNameLen || !utf8.ValidString(in.CustomWelcomeEvent) {
+		return nil, chat.FieldError("customWelcomeEvent", "customWelcomeEvent must be at most %d bytes of UTF-8", chat.MaxNameLen)
 	}
 	// Check what the conversation will point at before touching the
 	// contact, so that a refused request leaves no contact behind. The store
@@ -81,6 +91,18 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 	}
 	s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: actor.AppID})
 	s.log.InfoContext(ctx, "conversation started", "app", actor.AppID, "conversation", c.ID, "contact", contact.ID)
+	if c.Assignee != nil && c.Assignee.Type == chat.AssigneeBot && !in.SkipBotEvent {
+		ev := in.CustomWelcomeEvent
+		if ev == "" {
+			ev = bot.EventWelcome
+		}
+		if err := s.enqueueEvent(ctx, actor.AppID, c.ID, c.Assignee.ID, ev); err != nil {
+			// The conversation exists and works; only the greeting is
+			// lost, and failing the start would leave a duplicate behind
+			// when the client retries.
+			s.log.ErrorContext(ctx, "queueing the bot's welcome failed", "app", actor.AppID, "conversation", c.ID, "err", err)
+		}
+	}
 	return c, nil
 }
 
@@ -249,11 +271,16 @@ func (s *Service) ChangeAssignee(ctx context.Context, actor Actor, id string, to
 	if err := to.Validate(); err != nil {
 		return nil, err
 	}
+	var prev *chat.Assignee
 	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
+		prev = c.Assignee
 		c.Assignee = to
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.botLeft(ctx, actor.AppID, id, prev, to); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "conversation assigned", "app", actor.AppID, "conversation", id)

@@ -118,12 +118,17 @@ func (s *Service) AssignConversation(ctx context.Context, actor Actor, id string
 		return nil, false, chat.FieldError("assignee", "taking over from a bot needs a human agent as the new assignee")
 	}
 	changed := false
+	var prev *chat.Assignee
 	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
+		prev = c.Assignee
 		changed = c.Assignee == nil || *c.Assignee != *to
 		c.Assignee = &chat.Assignee{Type: to.Type, ID: to.ID}
 		return nil
 	})
 	if err != nil {
+		return nil, false, err
+	}
+	if err := s.botLeft(ctx, actor.AppID, id, prev, to); err != nil {
 		return nil, false, err
 	}
 	s.log.InfoContext(ctx, "conversation assigned", "app", actor.AppID, "conversation", id,

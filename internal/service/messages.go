@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
@@ -67,6 +68,15 @@ func (s *Service) appendMessage(ctx context.Context, appID, conversationID strin
 	msg, created, err := s.store.AppendMessage(ctx, appID, conversationID, m)
 	if err != nil {
 		return nil, false, err
+	}
+	// Queued before the wake-up goes out, so that a worker woken by it
+	// finds the turn; and on this node, right after the append, so that
+	// turns are queued in message order.
+	if err := s.enqueueForMessage(ctx, msg); err != nil {
+		// The message is stored but the bot would never hear it: fail the
+		// send, so the client retries with its clientKey and the retry
+		// (a repeat) queues the turn.
+		return nil, false, fmt.Errorf("queueing the bot's turn: %w", err)
 	}
 	if created {
 		s.log.DebugContext(ctx, "message stored", "app", appID, "conversation", conversationID, "seq", msg.Seq, "sender", string(msg.Sender.Type))

@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,12 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	publicURL string
+	rr        roundRobin
+	// botWake tells this node's bot worker that a turn was queued, so it
+	// claims at once instead of at its next poll.
+	botWake chan struct{}
 }
 
 // Options configure a Service. Store, Blobs and Keys are required.
@@ -57,6 +64,9 @@ type Options struct {
 	Now            func() time.Time
 	UploadMaxBytes int64
 	SessionTTL     time.Duration
+	// PublicURL prefixes the signed file URLs handed to bots, whose code
+	// fetches them from outside.
+	PublicURL string
 }
 
 // New builds a Service.
@@ -72,6 +82,9 @@ func New(o Options) *Service {
 		now:            o.Now,
 		uploadMaxBytes: o.UploadMaxBytes,
 		sessionTTL:     o.SessionTTL,
+		publicURL:      strings.TrimRight(o.PublicURL, "/"),
+		rr:             roundRobin{cursor: map[string]string{}},
+		botWake:        make(chan struct{}, 1),
 	}
 	if s.bus == nil {
 		s.bus = bus.NewLocal()

@@ -22,6 +22,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(embeddedEnv) == "1" {
+		runEmbedded() // this process is a node started by a test; it never returns
+	}
 	dir, err := os.MkdirTemp("", "switchboard-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -46,7 +49,9 @@ func TestMain(m *testing.M) {
 
 // node is one running switchboard process.
 type node struct {
-	t    *testing.T
+	t *testing.T
+	// exe is the program to run; "" means the built binary.
+	exe  string
 	env  []string
 	addr string
 	cmd  *exec.Cmd
@@ -97,7 +102,11 @@ func startNode(t *testing.T, env map[string]string) *node {
 func (n *node) start() {
 	n.t.Helper()
 	n.out = &syncBuffer{}
-	n.cmd = exec.Command(binary)
+	exe := binary
+	if n.exe != "" {
+		exe = n.exe
+	}
+	n.cmd = exec.Command(exe)
 	n.cmd.Env = append(os.Environ(), n.env...)
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {

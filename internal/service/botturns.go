@@ -1,0 +1,231 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/turn"
+	"github.com/switchboard-chat/switchboard/internal/chat"
+)
+
+// applyTimeout bounds the writes that follow a finished bot turn. They run
+// detached from the worker's context, so that a shutdown arriving after
+// the bot answered still posts the answer instead of throwing it away; the
+// bound keeps a wedged store from holding shutdown forever.
+const applyTimeout = 15 * time.Second
+
+// enqueueForMessage queues a bot turn for m when a bot must receive it
+// (chat.BotRecipient). It runs on the node that appended m, right after the
+// append, so that turns are queued in message order. It is also called for
+// a clientKey repeat: EnqueueBotTurn is idempotent per message, so a repeat
+// heals an enqueue that failed the first time and otherwise adds nothing.
+func (s *Service) enqueueForMessage(ctx context.Context, m *chat.Message) error {
+	if m.Sender.Type != chat.SenderContact {
+		return nil // the common case for agents and bots costs no read
+	}
+	conv, err := s.store.GetConversation(ctx, m.AppID, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	botID, ok := chat.BotRecipient(conv, m)
+	if !ok {
+		return nil
+	}
+	t := &chat.BotTurn{AppID: m.AppID, ConversationID: m.ConversationID, BotID: botID, Kind: chat.BotTurnMessage, MessageSeq: m.Seq}
+	if len(m.Attachments) > 0 || m.Location != nil {
+		t.Kind, t.Event = chat.BotTurnEvent, bot.EventMedia
+	}
+	created, err := s.store.EnqueueBotTurn(ctx, t)
+	if created {
+		s.wakeBots()
+	}
+	return err
+}
+
+// enqueueEvent queues an event turn (a welcome, or a bot-to-bot handoff's
+// event) for the conversation's bot.
+func (s *Service) enqueueEvent(ctx context.Context, appID, convID, botID, event string) error {
+	_, err := s.store.EnqueueBotTurn(ctx, &chat.BotTurn{AppID: appID, ConversationID: convID, BotID: botID, Kind: chat.BotTurnEvent, Event: event})
+	if err == nil {
+		// The worker also polls; this only keeps a welcome's latency low.
+		s.wakeBots()
+	}
+	return err
+}
+
+// BotRun is one claimed turn for RunBotTurn.
+type BotRun struct {
+	Turn   chat.BotTurn
+	Runner *turn.Runner
+	// Lease is what the worker claimed with; RunBotTurn renews it once
+	// more before writing, which also proves the lease is still held.
+	Lease time.Duration
+}
+
+// RunBotTurn runs one claimed bot turn and carries out its outcome: the
+// bot's replies, a handoff, or the polite fallback, then the turn's finish.
+// The worker owns the goroutine and the lease; the rules live here.
+//
+// It returns nil when the turn ended (done, handed off, failed), was
+// released for another node (ctx cancelled), or turned out to be someone
+// else's (lease lost). An error means the turn is left to its lease, and
+// a later claim will run it again; replies are keyed, so nothing is posted
+// twice.
+func (s *Service) RunBotTurn(ctx context.Context, r BotRun) error {
+	t := r.Turn
+	bt, why, err := s.loadBotTurn(ctx, t)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		// The conversation moved on (handed off, closed, bot gone) since
+		// the turn was queued: the bot must not hear it.
+		return s.finishTurn(ctx, t, chat.BotTurnHandedOff, why)
+	}
+	o := r.Runner.Run(ctx, bt, nil)
+	if o.Cancelled {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+		defer cancel()
+		if err := s.store.ReleaseBotTurn(rctx, t.ID, t.LeaseToken); err != nil && !chat.IsCode(err, chat.CodeConflict) {
+			return fmt.Errorf("releasing bot turn %s: %w", t.ID, err)
+		}
+		return nil
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+	defer cancel()
+	// Renewing is the check that the turn is still ours: a handoff or
+	// take-over cancelled it, or a stall let another node take it, and
+	// then not one reply may be posted.
+	if err := s.store.ExtendBotTurnLease(actx, t.ID, t.LeaseToken, r.Lease); err != nil {
+		if chat.IsCode(err, chat.CodeConflict) {
+			s.log.DebugContext(ctx, "bot turn lease lost; dropping its outcome", "turn", t.ID)
+			return nil
+		}
+		return err
+	}
+	return s.applyOutcome(actx, t, bt.Bot, o)
+}
+
+// loadBotTurn gathers what the connector needs. A non-empty reason means
+// the turn must not run at all.
+func (s *Service) loadBotTurn(ctx context.Context, t chat.BotTurn) (bot.Turn, string, error) {
+	conv, err := s.store.GetConversation(ctx, t.AppID, t.ConversationID)
+	if err != nil {
+		return bot.Turn{}, "", err
+	}
+	if conv.Assignee == nil || conv.Assignee.Type != chat.AssigneeBot || conv.Assignee.ID != t.BotID {
+		return bot.Turn{}, "the conversation is no longer with this bot", nil
+	}
+	if conv.Status.Closed() {
+		return bot.Turn{}, "the conversation is closed", nil
+	}
+	b, err := s.BotSettings(ctx, t.AppID, t.BotID)
+	if chat.IsCode(err, chat.CodeNotFound) {
+		return bot.Turn{}, "the bot was deleted", nil
+	}
+	if err != nil {
+		return bot.Turn{}, "", err
+	}
+	contact, err := s.store.GetContact(ctx, t.AppID, conv.ContactID)
+	if err != nil {
+		return bot.Turn{}, "", err
+	}
+	bt := bot.Turn{AppID: t.AppID, ConversationID: t.ConversationID, Bot: b, Contact: contact, Event: t.Event, Language: contact.Language}
+	if t.MessageSeq > 0 {
+		msgs, err := s.store.ListMessages(ctx, t.AppID, t.ConversationID, t.MessageSeq-1, 1)
+		if err != nil {
+			return bot.Turn{}, "", err
+		}
+		if len(msgs) == 0 || msgs[0].Seq != t.MessageSeq {
+			return bot.Turn{}, "", fmt.Errorf("bot turn %s: message %d not found", t.ID, t.MessageSeq)
+		}
+		m := msgs[0]
+		bt.Message = &m
+		for _, a := range m.Attachments {
+			if bt.FileURLs == nil {
+				bt.FileURLs = map[string]string{}
+			}
+			// The bot's code fetches these from outside, so they must be
+			// absolute; they expire, so a leaked log line ages out.
+			bt.FileURLs[a.UploadID] = s.publicURL + s.FileURL(t.AppID, a.UploadID)
+		}
+	}
+	return bt, "", nil
+}
+
+// applyOutcome posts a finished turn's results. Every write is safe to
+// repeat, because a node that dies half way leaves the turn to another
+// node that will run it, and apply it, again.
+func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot, o turn.Outcome) error {
+	for i, r := range o.Replies {
+		m := chat.NewMessage{Sender: chat.Sender{Type: chat.SenderBot, ID: b.ID}, Text: r.Text, Metadata: r.Metadata, ClientKey: chat.BotReplyKey(t.ID, i)}
+		if _, _, err := s.appendMessage(ctx, t.AppID, t.ConversationID, m); err != nil {
+			return fmt.Errorf("posting reply %d of bot turn %s: %w", i, t.ID, err)
+		}
+	}
+	for _, w := range o.Warnings {
+		s.log.WarnContext(ctx, "bot turn warning", "app", t.AppID, "bot", b.ID, "turn", t.ID, "warning", w)
+	}
+	trig, ok := o.Trigger()
+	if !ok {
+		return s.finishTurn(ctx, t, chat.BotTurnDone, "")
+	}
+	note := string(trig.Kind)
+	if o.Failed != nil {
+		note += ": " + o.Failed.Message
+	}
+	d, err := s.handoff(ctx, t.AppID, t.ConversationID, trig, b, "bt:"+t.ID)
+	if err != nil {
+		return err
+	}
+	if d.Skipped {
+		if d.ContactMessage != "" {
+			// Auto-handoff is off: the contact still hears that the bot
+			// could not help, never silence.
+			m := chat.NewMessage{Sender: chat.Sender{Type: chat.SenderBot, ID: b.ID}, Text: d.ContactMessage,
+				Metadata: chat.Metadata{chat.MetaSkipBot: "true"}, ClientKey: "bt:" + t.ID + ":fallback"}
+			if _, _, err := s.appendMessage(ctx, t.AppID, t.ConversationID, m); err != nil {
+				return err
+			}
+		}
+		state := chat.BotTurnDone
+		if o.Failed != nil {
+			state = chat.BotTurnFailed
+		}
+		return s.finishTurn(ctx, t, state, note+" (handoff skipped: "+string(d.Reason)+")")
+	}
+	// Finish before cancelling: cancelling marks every open turn of the
+	// conversation, this one included, and would refuse this finish.
+	if err := s.finishTurn(ctx, t, chat.BotTurnHandedOff, note); err != nil {
+		return err
+	}
+	return s.afterHandoff(ctx, t.AppID, t.ConversationID, d)
+}
+
+// finishTurn ends a turn; a refused finish means another holder (or a
+// handoff) owns it now, which is not an error for this node.
+func (s *Service) finishTurn(ctx context.Context, t chat.BotTurn, state chat.BotTurnState, note string) error {
+	err := s.store.FinishBotTurn(ctx, t.ID, t.LeaseToken, state, note)
+	if chat.IsCode(err, chat.CodeConflict) {
+		s.log.DebugContext(ctx, "bot turn finished elsewhere", "turn", t.ID)
+		return nil
+	}
+	if err == nil {
+		s.log.DebugContext(ctx, "bot turn finished", "turn", t.ID, "state", string(state), "note", note)
+	}
+	return err
+}
+
+// BotWake fires when this node queued a bot turn. Wake-ups coalesce: one
+// pending signal stands for any number of turns, and the worker claims
+// everything that is ready.
+func (s *Service) BotWake() <-chan struct{} { return s.botWake }
+
+func (s *Service) wakeBots() {
+	select {
+	case s.botWake <- struct{}{}:
+	default:
+	}
+}
