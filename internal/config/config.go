@@ -36,6 +36,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SecureCookies marks session cookies Secure; on when PublicURL is https.
 	SecureCookies bool
+	// WebhookAllowPrivate lets webhook bots (and, later, outgoing webhooks)
+	// reach loopback, private and link-local addresses. Off by default, so a
+	// bot URL cannot be used to probe the node's own network.
+	WebhookAllowPrivate bool // SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE
 }
 
 // Defaults for settings that have one.
@@ -71,6 +75,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	natsURL := fs.String("nats-url", env("SWITCHBOARD_NATS_URL", ""), "nats:// URL; empty for the in-process bus (SWITCHBOARD_NATS_URL)")
 	publicURL := fs.String("public-url", env("SWITCHBOARD_PUBLIC_URL", ""), "URL users reach this server at (SWITCHBOARD_PUBLIC_URL)")
 	demo := fs.String("demo", env("SWITCHBOARD_DEMO", ""), "set up the demo bot (SWITCHBOARD_DEMO)")
+	allowPrivate := fs.String("webhook-allow-private", env("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", ""), "let webhooks and webhook bots reach private addresses (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE)")
 	uploadMax := fs.String("upload-max-bytes", env("SWITCHBOARD_UPLOAD_MAX_BYTES", strconv.Itoa(DefaultUploadMaxBytes)), "largest upload (SWITCHBOARD_UPLOAD_MAX_BYTES)")
 	logLevel := fs.String("log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (SWITCHBOARD_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("SWITCHBOARD_LOG_FORMAT", "text"), "text or json (SWITCHBOARD_LOG_FORMAT)")
@@ -95,6 +100,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	}
 	var err error
 	if c.Demo, err = parseBool("SWITCHBOARD_DEMO", *demo, c.DatabaseURL == ""); err != nil {
+		return Config{}, err
+	}
+	if c.WebhookAllowPrivate, err = parseBool("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", *allowPrivate, false); err != nil {
 		return Config{}, err
 	}
 	if c.UploadMaxBytes, err = strconv.ParseInt(*uploadMax, 10, 64); err != nil || c.UploadMaxBytes < 1 || c.UploadMaxBytes > 1<<30 {

@@ -18,6 +18,9 @@ func TestDefaults(t *testing.T) {
 	if c.SecureCookies {
 		t.Fatal("http public URL must not set secure cookies")
 	}
+	if c.WebhookAllowPrivate {
+		t.Fatal("webhooks must not reach private addresses unless the operator allows it")
+	}
 }
 
 func TestFlagsWinOverEnv(t *testing.T) {
@@ -43,15 +46,16 @@ func TestPostgresTurnsDemoOffByDefault(t *testing.T) {
 func TestInvalidSettingsNameTheSetting(t *testing.T) {
 	const secret = "hunter2hunter2-not-a-key"
 	cases := map[string]map[string]string{
-		"SWITCHBOARD_ADDR":              {"SWITCHBOARD_ADDR": "nonsense"},
-		"SWITCHBOARD_DATABASE_URL":      {"SWITCHBOARD_DATABASE_URL": "mysql://x"},
-		"SWITCHBOARD_NATS_URL":          {"SWITCHBOARD_NATS_URL": "http://x"},
-		"SWITCHBOARD_PUBLIC_URL":        {"SWITCHBOARD_PUBLIC_URL": "ftp://x"},
-		"SWITCHBOARD_DEMO":              {"SWITCHBOARD_DEMO": "perhaps"},
-		"SWITCHBOARD_UPLOAD_MAX_BYTES":  {"SWITCHBOARD_UPLOAD_MAX_BYTES": "-1"},
-		"SWITCHBOARD_ADMIN_PASSWORD":    {"SWITCHBOARD_ADMIN_PASSWORD": "short"},
-		"SWITCHBOARD_BOOTSTRAP_API_KEY": {"SWITCHBOARD_BOOTSTRAP_API_KEY": "has space " + secret},
-		"SWITCHBOARD_LOG_LEVEL":         {"SWITCHBOARD_LOG_LEVEL": "loud"},
+		"SWITCHBOARD_ADDR":                  {"SWITCHBOARD_ADDR": "nonsense"},
+		"SWITCHBOARD_DATABASE_URL":          {"SWITCHBOARD_DATABASE_URL": "mysql://x"},
+		"SWITCHBOARD_NATS_URL":              {"SWITCHBOARD_NATS_URL": "http://x"},
+		"SWITCHBOARD_PUBLIC_URL":            {"SWITCHBOARD_PUBLIC_URL": "ftp://x"},
+		"SWITCHBOARD_DEMO":                  {"SWITCHBOARD_DEMO": "perhaps"},
+		"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": {"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": "sometimes"},
+		"SWITCHBOARD_UPLOAD_MAX_BYTES":      {"SWITCHBOARD_UPLOAD_MAX_BYTES": "-1"},
+		"SWITCHBOARD_ADMIN_PASSWORD":        {"SWITCHBOARD_ADMIN_PASSWORD": "short"},
+		"SWITCHBOARD_BOOTSTRAP_API_KEY":     {"SWITCHBOARD_BOOTSTRAP_API_KEY": "has space " + secret},
+		"SWITCHBOARD_LOG_LEVEL":             {"SWITCHBOARD_LOG_LEVEL": "loud"},
 	}
 	for setting, env := range cases {
 		t.Run(setting, func(t *testing.T) {

@@ -65,8 +65,8 @@ type Options struct {
 	// Passwords overrides the argon2id cost (tests use a cheap one).
 	Passwords auth.Params
 	// AllowPrivateBots lets webhook bots live on loopback and private
-	// addresses, for embedding next to a local bot and for tests. Off, a
-	// bot URL cannot be used to reach the node's own network.
+	// addresses even when the config does not (cfg.WebhookAllowPrivate),
+	// for embedding next to a local bot and for tests.
 	AllowPrivateBots bool
 	// BotDeadline bounds each bot turn; 0 means the runner's default.
 	BotDeadline time.Duration
@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc}
 	runner := turn.New(turn.Options{
 		Connectors: map[chat.BotType]bot.Connector{
-			chat.BotWebhook: webhookbot.New(webhookbot.Options{Logger: log, AllowPrivate: o.AllowPrivateBots}),
+			chat.BotWebhook: webhookbot.New(webhookbot.Options{Logger: log, AllowPrivate: o.AllowPrivateBots || cfg.WebhookAllowPrivate}),
 		},
 		Deadline: o.BotDeadline,
 		Logger:   log,
