@@ -290,7 +290,7 @@ func TestConversationsAndMessages(t *testing.T) {
 	tampered.query = strings.Replace(tampered.query, "sig=", "sig=A", 1)
 	e.must(404, tampered)
 	otherFile := e.fileRequest(link)
-	otherFile.params["uploadId"] = up.ID[:len(up.ID)-1] + "z"
+	otherFile.params["uploadId"] = otherID(up.ID)
 	e.must(404, otherFile)
 	e.clock.Add(25 * time.Hour)
 	e.must(404, e.fileRequest(link))
@@ -478,4 +478,14 @@ func TestUnroutedAndPanics(t *testing.T) {
 	}
 	// A second handler on the same registry shares the metrics.
 	New(Options{Service: e.svc, Registry: reg})
+}
+
+// otherID returns an id of the same form that differs from id in its last
+// character (whatever that character is).
+func otherID(id string) string {
+	last := "z"
+	if strings.HasSuffix(id, "z") {
+		last = "y"
+	}
+	return id[:len(id)-1] + last
 }
