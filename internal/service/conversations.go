@@ -86,11 +86,59 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 		TeamID:    in.TeamID,
 		Metadata:  in.Metadata,
 	}
+	d := chat.RouteDecision{Reason: chat.ReasonSkipRouting}
+	var rin chat.RouteInput
+	// An explicit assignee is the caller deciding, as skipRouting is
+	// (SPEC §2 step 1): integrations that name the bot or agent they want
+	// must get it, and rules only place conversations nobody placed.
+	if !in.SkipRouting && in.Assignee == nil {
+		if rin, err = s.startRouteInput(ctx, actor.AppID, in.TeamID, contact.Language); err != nil {
+			return nil, err
+		}
+		// A first decision without the cursor: when it does not depend on
+		// the rotation (bot routing, notify everybody) it is final, and the
+		// conversation is created placed, with no lock taken.
+		d = chat.Route(rin)
+		c.Assignee, c.Status = d.Assignee, d.Status
+		if needsRotation(d) {
+			// Created unplaced, then placed under the cursor lock: the
+			// lock is on the cursor, and the counts it guards must
+			// include every placement before this one.
+			c.Assignee, c.Status = nil, chat.StatusOpen
+		}
+	}
 	if err := s.store.CreateConversation(ctx, c); err != nil {
 		return nil, err
 	}
 	s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: actor.AppID})
-	s.log.InfoContext(ctx, "conversation started", "app", actor.AppID, "conversation", c.ID, "contact", contact.ID)
+	if needsRotation(d) {
+		placed, routed, err := s.routeLocked(ctx, c.ID, rin, func(d chat.RouteDecision, c *chat.Conversation) error {
+			c.Assignee, c.Status = d.Assignee, d.Status
+			return nil
+		})
+		if err != nil {
+			// The conversation exists: a client retrying would start a
+			// second one, so fail loudly but leave it for the agents.
+			return nil, err
+		}
+		d, c = placed, routed
+	}
+	s.log.InfoContext(ctx, "conversation started", "app", actor.AppID, "conversation", c.ID, "contact", contact.ID,
+		"route", string(d.Reason), "notify_all", d.NotifyAll, "bot_skipped", d.BotSkipped)
+	// Only a queued contact is told: in notify-everybody mode with nobody
+	// connected yet the conversation is still in front of every agent, and
+	// a greeting of "nobody is here" on every start would be noise.
+	if c.Status == chat.StatusWaiting && !in.SkipRouting {
+		// Queued with agents online but all at their limit, Route gives no
+		// away text; the contact must still hear that a person is coming.
+		away := d.AwayMessage
+		if away == "" {
+			away = rin.Rules.AwayMessage(contact.Language)
+		}
+		if err := s.postAway(ctx, actor.AppID, c.ID, away, "route:away"); err != nil {
+			s.log.ErrorContext(ctx, "posting the away message failed", "app", actor.AppID, "conversation", c.ID, "err", err)
+		}
+	}
 	if c.Assignee != nil && c.Assignee.Type == chat.AssigneeBot && !in.SkipBotEvent {
 		ev := in.CustomWelcomeEvent
 		if ev == "" {
@@ -104,6 +152,20 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 		}
 	}
 	return c, nil
+}
+
+// startRouteInput is routeInput for a new conversation, with the app's
+// agents and bots read here.
+func (s *Service) startRouteInput(ctx context.Context, appID, teamID, lang string) (chat.RouteInput, error) {
+	agents, err := s.store.ListAgents(ctx, appID)
+	if err != nil {
+		return chat.RouteInput{}, err
+	}
+	bots, err := s.store.ListBots(ctx, appID)
+	if err != nil {
+		return chat.RouteInput{}, err
+	}
+	return s.routeInput(ctx, appID, teamID, lang, agents, bots)
 }
 
 // checkRefs reports a team or assignee that is not in the app as invalid input.

@@ -4,25 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/switchboard-chat/switchboard/internal/bot"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 )
-
-// roundRobin holds each app's (or team's) round-robin cursor in memory.
-//
-// This is the single-node stand-in for the store's locked cursor (chat.Route
-// explains the transaction it needs): it is fair and race-free among the
-// handoffs of this process, because mu is held from reading the cursor to
-// writing the assignment, but two nodes keep two cursors, and a restart
-// starts the rotation over.
-type roundRobin struct {
-	mu     sync.Mutex
-	cursor map[string]string
-}
-
-func rrKey(appID, teamID string) string { return appID + "/" + teamID }
 
 // handoffScene is what a handoff decision reads: the conversation and its
 // app's people, rules and contact language, all as of one moment.
@@ -99,54 +84,9 @@ func (s *Service) handoff(ctx context.Context, appID, convID string, trig chat.T
 // posts idempotent for a caller that may repeat the commit after a crash.
 func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.HandoffDecision, keyPrefix string, still func(*chat.Conversation) bool) (chat.HandoffDecision, error) {
 	appID, convID := sc.conv.AppID, sc.conv.ID
-	var cursorKey, cursor string
-	if d.Route {
-		// Held until the assignment is written, so that two handoffs on
-		// this node never read the same cursor.
-		s.rr.mu.Lock()
-		defer s.rr.mu.Unlock()
-		rules, hours := sc.rules, sc.hours
-		var team *chat.Team
-		if d.TeamID != "" {
-			for i := range sc.teams {
-				if sc.teams[i].ID == d.TeamID {
-					team = &sc.teams[i]
-				}
-			}
-			if d.TeamID != sc.conv.TeamID {
-				var err error
-				if rules, hours, err = s.EffectiveRules(ctx, appID, d.TeamID); err != nil {
-					return chat.HandoffDecision{}, err
-				}
-			}
-		}
-		connected, err := s.store.ConnectedAgents(ctx, appID)
-		if err != nil {
-			return chat.HandoffDecision{}, err
-		}
-		online := make(map[string]bool, len(connected))
-		for _, id := range connected {
-			online[id] = true
-		}
-		cands := make([]chat.Candidate, 0, len(sc.agents))
-		for _, a := range sc.agents {
-			// OpenChats is not counted yet: the concurrent-chat limit
-			// arrives with the store's locked cursor, which counts them in
-			// the same transaction.
-			cands = append(cands, chat.Candidate{AgentID: a.ID, Presence: a.Presence, Connected: online[a.ID]})
-		}
-		cursorKey = rrKey(appID, d.TeamID)
-		r := chat.Route(chat.RouteInput{
-			AppID: appID, Rules: rules, HumansOnly: true, Team: team, Candidates: cands, Bots: sc.bots,
-			OutsideHours: !hours.OpenAt(s.now()), Cursor: s.rr.cursor[cursorKey], Language: sc.lang,
-		})
-		d = d.Routed(r, sc.agents)
-		cursor = r.Cursor
-	}
-
-	_, err := s.updateConversation(ctx, appID, convID, func(c *chat.Conversation) error {
-		// Decided on a read; written only if nothing moved since, so a
-		// take-over in between wins and this handoff does nothing.
+	// Decided on a read; written only if nothing moved since, so a
+	// take-over in between wins and this handoff does nothing.
+	write := func(d chat.HandoffDecision, c *chat.Conversation) error {
 		if !still(c) {
 			return errMoved
 		}
@@ -154,7 +94,25 @@ func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.Ha
 		c.Status = d.Status
 		c.TeamID = d.TeamID
 		return nil
-	})
+	}
+	var err error
+	if d.Route {
+		// People are chosen under the store's cursor lock, the same one
+		// new conversations rotate on, so starts and handoffs on every
+		// node share one fair wheel.
+		var in chat.RouteInput
+		if in, err = s.routeInput(ctx, appID, d.TeamID, sc.lang, sc.agents, sc.bots); err != nil {
+			return chat.HandoffDecision{}, err
+		}
+		in.HumansOnly = true
+		pending := d
+		_, _, err = s.routeLocked(ctx, convID, in, func(r chat.RouteDecision, c *chat.Conversation) error {
+			d = pending.Routed(r, sc.agents)
+			return write(d, c)
+		})
+	} else {
+		_, err = s.updateConversation(ctx, appID, convID, func(c *chat.Conversation) error { return write(d, c) })
+	}
 	if errors.Is(err, errMoved) {
 		d.Skipped, d.Reason = true, chat.HandoffNotBotAssigned
 		d.ContactMessage = ""
@@ -162,9 +120,6 @@ func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.Ha
 	}
 	if err != nil {
 		return chat.HandoffDecision{}, fmt.Errorf("handing off conversation %s: %w", convID, err)
-	}
-	if cursor != "" {
-		s.rr.cursor[cursorKey] = cursor
 	}
 	if d.Notice != nil {
 		n := *d.Notice
@@ -174,9 +129,7 @@ func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.Ha
 		}
 	}
 	if d.ContactMessage != "" {
-		m := chat.NewMessage{Sender: chat.Sender{Type: chat.SenderSystem}, Text: d.ContactMessage,
-			Metadata: chat.Metadata{chat.MetaSkipBot: "true"}, ClientKey: keyPrefix + ":away"}
-		if _, _, err := s.appendMessage(ctx, appID, convID, m); err != nil {
+		if err := s.postAway(ctx, appID, convID, d.ContactMessage, keyPrefix+":away"); err != nil {
 			return chat.HandoffDecision{}, err
 		}
 	}

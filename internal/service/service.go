@@ -43,7 +43,6 @@ type Service struct {
 	dummy     string
 
 	publicURL string
-	rr        roundRobin
 	// botWake tells this node's bot worker that a turn was queued, so it
 	// claims at once instead of at its next poll.
 	botWake chan struct{}
@@ -83,7 +82,6 @@ func New(o Options) *Service {
 		uploadMaxBytes: o.UploadMaxBytes,
 		sessionTTL:     o.SessionTTL,
 		publicURL:      strings.TrimRight(o.PublicURL, "/"),
-		rr:             roundRobin{cursor: map[string]string{}},
 		botWake:        make(chan struct{}, 1),
 	}
 	if s.bus == nil {

@@ -86,6 +86,21 @@ type Store interface {
 	// the change is one the inbox shows (chat.InboxKindFor), an inbox event
 	// is appended in the same transaction.
 	UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error)
+	// AssignRoundRobin places a conversation with the round-robin cursor of
+	// the app (teamID "") or team locked: in one transaction it locks the
+	// cursor, reads it and the app's open-chat counts, lets decide change
+	// the conversation as UpdateConversation's fn would (same rules, same
+	// inbox event) and return the cursor to store, then writes both. Every
+	// placement in one app or team, from any node, is serialised on the
+	// cursor, so two never read the same cursor or the same counts: that is
+	// what makes round robin fair across nodes. decide runs under the locks
+	// and must be quick and pure (no store calls); when it fails nothing is
+	// written and its error is returned.
+	//
+	// Lock order: the cursor row, then the conversation row, then the app
+	// row (inbox seq). No other transaction takes the cursor row, and all of
+	// them take conversation rows before the app row, so no cycle can form.
+	AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(RoundRobin, *chat.Conversation) (cursor string, err error)) (*chat.Conversation, error)
 
 	// AppendMessage stores m as the conversation's next message. It returns
 	// only once the message is durable. Seqs are allocated per conversation,
@@ -204,6 +219,16 @@ type TeamRules struct {
 type Hours struct {
 	Zone   string                            `json:"zone,omitempty"`
 	Weekly map[time.Weekday][]chat.TimeRange `json:"weekly,omitempty"`
+}
+
+// RoundRobin is what AssignRoundRobin's decide sees, read under the lock.
+type RoundRobin struct {
+	// Cursor is the id of the agent the rotation picked last; "" at first.
+	Cursor string
+	// OpenChats counts, per agent of the app, the conversations assigned
+	// to them that are not closed, the one being placed excluded. Agents
+	// with none are absent.
+	OpenChats map[string]int
 }
 
 // AgentRef names an agent of an app, as SetNodeConnections records them.

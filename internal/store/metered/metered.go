@@ -149,6 +149,12 @@ func (m *Store) UpdateConversation(ctx context.Context, appID, id string, fn fun
 	return observe(m, "UpdateConversation", func() (*chat.Conversation, error) { return m.s.UpdateConversation(ctx, appID, id, fn) })
 }
 
+func (m *Store) AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(store.RoundRobin, *chat.Conversation) (string, error)) (*chat.Conversation, error) {
+	return observe(m, "AssignRoundRobin", func() (*chat.Conversation, error) {
+		return m.s.AssignRoundRobin(ctx, appID, teamID, conversationID, decide)
+	})
+}
+
 type appended struct {
 	msg     *chat.Message
 	created bool

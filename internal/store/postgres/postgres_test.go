@@ -257,3 +257,11 @@ func TestTwoNodesBotTurns(t *testing.T) {
 	clock := &storetest.Clock{}
 	storetest.ConcurrentBotTurns(t, []store.Store{openClock(t, url, clock.Now), openClock(t, url, clock.Now)}, clock)
 }
+
+// TestTwoNodesRoundRobin: two stores on one database place conversations
+// at once; the cursor row lock must serialise them across connections
+// pools exactly as within one.
+func TestTwoNodesRoundRobin(t *testing.T) {
+	url := pgtest.URL(t)
+	storetest.ConcurrentRoundRobin(t, []store.Store{open(t, url), open(t, url)})
+}

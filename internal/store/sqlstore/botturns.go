@@ -163,7 +163,8 @@ func (s *Store) ClaimBotTurns(ctx context.Context, nodeID string, lease time.Dur
 			lock = " FOR UPDATE SKIP LOCKED"
 		}
 		cands, err := queryTurns(ctx, tx, "claim bot turns", s.q("SELECT "+turnCols+` FROM bot_turns t
-			WHERE (t.state = 'pending' OR (t.state = 'running' AND t.lease_expires_at <= ?))
+			WHERE t.state IN ('pending', 'running') -- lets the partial queue index serve the scan
+			  AND (t.state = 'pending' OR (t.state = 'running' AND t.lease_expires_at <= ?))
 			AND NOT EXISTS (SELECT 1 FROM bot_turns o
 				WHERE o.conversation_id = t.conversation_id AND o.state IN ('pending', 'running') AND o.n <> t.n
 				AND (o.pos < t.pos OR (o.pos = t.pos AND o.n < t.n) OR (o.state = 'running' AND o.lease_expires_at > ?)))

@@ -219,42 +219,50 @@ func (s *Store) ListConversations(ctx context.Context, appID string, f store.Con
 func (s *Store) UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
 	var out *chat.Conversation
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		cur, err := scanConversation(tx.QueryRowContext(ctx,
-			s.q("SELECT "+convCols+" FROM conversations WHERE app_id = ? AND id = ?"+s.forUpdate()), appID, id))
-		if err != nil {
-			return notFound(err, "conversation")
-		}
-		next := *cur
-		next.Metadata = cur.Metadata.Clone()
-		if cur.Assignee != nil {
-			a := *cur.Assignee
-			next.Assignee = &a
-		}
-		if err := fn(&next); err != nil {
-			return err
-		}
-		// Only status, assignee, team and metadata are fn's to change.
-		next.ID, next.AppID, next.ContactID, next.LastSeq, next.CreatedAt = cur.ID, cur.AppID, cur.ContactID, cur.LastSeq, cur.CreatedAt
-		if next.Metadata == nil {
-			next.Metadata = chat.Metadata{}
-		}
-		if err := s.checkConversationRefs(ctx, tx, &next); err != nil {
-			return err
-		}
-		next.UpdatedAt = s.now()
-		aType, aID := assigneeCols(next.Assignee)
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET status = ?, assignee_type = ?, assignee_id = ?,
-			team_id = ?, metadata = ?, updated_at = ? WHERE app_id = ? AND id = ?`),
-			int(next.Status), aType, aID, next.TeamID, encodeMetadata(next.Metadata), micros(next.UpdatedAt), appID, id); err != nil {
-			return fmt.Errorf("update conversation: %w", err)
-		}
-		if kind, ok := chat.InboxKindFor(cur, &next); ok {
-			if err := s.appendInbox(ctx, tx, kind, &next); err != nil {
-				return err
-			}
-		}
-		out = &next
-		return nil
+		var err error
+		out, err = s.updateConversationTx(ctx, tx, appID, id, fn)
+		return err
 	})
 	return out, err
+}
+
+// updateConversationTx is UpdateConversation inside the caller's
+// transaction, so that AssignRoundRobin changes a conversation by exactly
+// the same rules (checks, stamps, inbox event).
+func (s *Store) updateConversationTx(ctx context.Context, tx *sql.Tx, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
+	cur, err := scanConversation(tx.QueryRowContext(ctx,
+		s.q("SELECT "+convCols+" FROM conversations WHERE app_id = ? AND id = ?"+s.forUpdate()), appID, id))
+	if err != nil {
+		return nil, notFound(err, "conversation")
+	}
+	next := *cur
+	next.Metadata = cur.Metadata.Clone()
+	if cur.Assignee != nil {
+		a := *cur.Assignee
+		next.Assignee = &a
+	}
+	if err := fn(&next); err != nil {
+		return nil, err
+	}
+	// Only status, assignee, team and metadata are fn's to change.
+	next.ID, next.AppID, next.ContactID, next.LastSeq, next.CreatedAt = cur.ID, cur.AppID, cur.ContactID, cur.LastSeq, cur.CreatedAt
+	if next.Metadata == nil {
+		next.Metadata = chat.Metadata{}
+	}
+	if err := s.checkConversationRefs(ctx, tx, &next); err != nil {
+		return nil, err
+	}
+	next.UpdatedAt = s.now()
+	aType, aID := assigneeCols(next.Assignee)
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET status = ?, assignee_type = ?, assignee_id = ?,
+		team_id = ?, metadata = ?, updated_at = ? WHERE app_id = ? AND id = ?`),
+		int(next.Status), aType, aID, next.TeamID, encodeMetadata(next.Metadata), micros(next.UpdatedAt), appID, id); err != nil {
+		return nil, fmt.Errorf("update conversation: %w", err)
+	}
+	if kind, ok := chat.InboxKindFor(cur, &next); ok {
+		if err := s.appendInbox(ctx, tx, kind, &next); err != nil {
+			return nil, err
+		}
+	}
+	return &next, nil
 }

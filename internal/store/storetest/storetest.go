@@ -56,6 +56,9 @@ func Run(t *testing.T, open func(t *testing.T, clock store.Clock) store.Store) {
 		{"InboxTenantIsolation", testInboxTenantIsolation},
 		{"LastSeqs", testLastSeqs},
 		{"NodeConnections", testNodeConnections},
+		{"RoundRobin", testRoundRobin},
+		{"RoundRobinTenantIsolation", testRoundRobinTenantIsolation},
+		{"RoundRobinConcurrent", func(t *testing.T, s store.Store) { ConcurrentRoundRobin(t, []store.Store{s}) }},
 	}
 	// These tests move time forward themselves (to expire leases), each on
 	// its own store and clock.
