@@ -12,6 +12,8 @@ import (
 type Brain interface {
 	// Bot reports a loaded bot by id.
 	Bot(botID string) (BotInfo, bool)
+	// Bots lists every loaded bot for ListBots, sorted by name then id.
+	Bots() []BotInfo
 	// Recognize runs one turn. in.SessionState is the session as the server
 	// holds it (or as the client sent it); the Brain must not retain it.
 	// Returning an *Error sends that AWS error to the client.

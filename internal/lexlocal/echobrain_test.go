@@ -41,6 +41,11 @@ func (echoBrain) Bot(id string) (lexlocal.BotInfo, bool) {
 	}, true
 }
 
+func (b echoBrain) Bots() []lexlocal.BotInfo {
+	info, _ := b.Bot(botID)
+	return []lexlocal.BotInfo{info}
+}
+
 func (echoBrain) Recognize(_ context.Context, in lexlocal.RecognizeInput) (lexlocal.RecognizeOutput, error) {
 	if typ, ok := strings.CutPrefix(in.Text, "error:"); ok {
 		return lexlocal.RecognizeOutput{}, &lexlocal.Error{Type: typ, Message: "asked for " + typ}

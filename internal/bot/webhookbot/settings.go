@@ -3,12 +3,12 @@ package webhookbot
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/internal/bot"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 )
 
@@ -50,26 +50,11 @@ type Settings struct {
 // "headerNmae" is reported instead of silently sending no header.
 func ParseSettings(raw json.RawMessage) (Settings, error) {
 	var s Settings
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return s, chat.FieldError("webhook.url", "webhook.url is required")
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		// The decoder's message may quote the offending value, which could
-		// be the secret; name only the problem's kind.
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field != "" {
-			return Settings{}, chat.FieldError("webhook."+ute.Field, "webhook.%s has the wrong type", ute.Field)
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			return Settings{}, chat.FieldError("webhook", "webhook has an unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return Settings{}, chat.FieldError("webhook", "webhook settings must be a JSON object")
-	}
-	if dec.More() {
-		return Settings{}, chat.FieldError("webhook", "webhook settings must be a single JSON object")
+	if err := bot.DecodeSettings(raw, "webhook", &s); err != nil {
+		return Settings{}, err
 	}
 	if s.TimeoutSeconds == 0 {
 		s.TimeoutSeconds = DefaultTimeoutSeconds

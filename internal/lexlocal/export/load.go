@@ -98,6 +98,16 @@ func loadZip(r io.ReaderAt, size int64, name string, lim limits) (*Bot, error) {
 	return bot, nil
 }
 
+// LoadFS loads an unzipped V2 export from fsys, for bots embedded in the
+// binary (the demo bot). name only labels errors.
+func LoadFS(fsys fs.FS, name string) (*Bot, error) {
+	bot, err := loadFS(fsys, defaultLimits)
+	if err != nil {
+		return nil, withSource(err, name)
+	}
+	return bot, nil
+}
+
 // LoadDir loads an unzipped V2 export. It reads through os.Root so that a
 // symlink (or "..") inside the tree can never reach outside dir.
 func LoadDir(dir string) (*Bot, error) {
