@@ -56,9 +56,9 @@ type Settings struct {
 	// locale; empty means the first enabled locale, en_US when enabled.
 	DefaultLocale string `json:"defaultLocale,omitempty"`
 	// MaxConsecutiveFallbacks is how many FallbackIntent turns in a row
-	// the bot may answer before it counts as giving up; 0 means the
-	// default of 2.
-	MaxConsecutiveFallbacks int `json:"maxConsecutiveFallbacks,omitempty"`
+	// the bot may answer before it counts as giving up; nil means the
+	// default of 2 and 0 turns the rule off (SPEC §4.1).
+	MaxConsecutiveFallbacks *int `json:"maxConsecutiveFallbacks,omitempty"`
 	// HandoffAttribute names the session attribute whose value "true"
 	// asks for a human; empty means "handoff".
 	HandoffAttribute string `json:"handoffAttribute,omitempty"`
@@ -120,8 +120,8 @@ func (s Settings) Validate() error {
 	if s.DefaultLocale != "" && !localeIDPattern.MatchString(s.DefaultLocale) {
 		return chat.FieldError("lex.defaultLocale", "lex.defaultLocale must be a Lex locale id such as en_US or es_419")
 	}
-	if s.MaxConsecutiveFallbacks < 0 || s.MaxConsecutiveFallbacks > MaxMaxConsecutiveFallbacks {
-		return chat.FieldError("lex.maxConsecutiveFallbacks", "lex.maxConsecutiveFallbacks must be between 1 and %d (0 means the default of %d)", MaxMaxConsecutiveFallbacks, DefaultMaxConsecutiveFallbacks)
+	if n := s.MaxConsecutiveFallbacks; n != nil && (*n < 0 || *n > MaxMaxConsecutiveFallbacks) {
+		return chat.FieldError("lex.maxConsecutiveFallbacks", "lex.maxConsecutiveFallbacks must be between 0 (off) and %d; leave it out for the default of %d", MaxMaxConsecutiveFallbacks, DefaultMaxConsecutiveFallbacks)
 	}
 	if s.HandoffAttribute != "" && !attributeRe.MatchString(s.HandoffAttribute) {
 		return chat.FieldError("lex.handoffAttribute", "lex.handoffAttribute must be 1 to 100 letters, digits or _.:-")
@@ -155,12 +155,13 @@ func (s Settings) IsBotID() bool { return botIDPattern.MatchString(s.BotID) }
 // IsAliasID reports whether s.BotAliasID is an id rather than a name.
 func (s Settings) IsAliasID() bool { return aliasIDPattern.MatchString(s.BotAliasID) }
 
-// Fallbacks is the effective MaxConsecutiveFallbacks.
+// Fallbacks is the effective MaxConsecutiveFallbacks; 0 means the rule is
+// off.
 func (s Settings) Fallbacks() int {
-	if s.MaxConsecutiveFallbacks == 0 {
+	if s.MaxConsecutiveFallbacks == nil {
 		return DefaultMaxConsecutiveFallbacks
 	}
-	return s.MaxConsecutiveFallbacks
+	return *s.MaxConsecutiveFallbacks
 }
 
 // Attribute is the effective HandoffAttribute.
