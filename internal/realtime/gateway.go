@@ -305,9 +305,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.unregister(c, false)
 		return
 	}
-	c.ws = ws
 	released = true // unregister releases the address from now on
 	g.mu.Lock()
+	// Set under both locks: fan-out (under g.mu) reads c.ws to skip
+	// connections still in their handshake, and shutdown (under c.mu)
+	// reads it to decide whether there is a socket to close.
+	c.mu.Lock()
+	c.ws = ws
+	c.mu.Unlock()
 	// Close may have taken its list of connections during the handshake;
 	// then this one would never be told to go and Close would wait for it
 	// forever, so it is registered as usual and told to go at once.
