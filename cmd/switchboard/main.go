@@ -3,6 +3,7 @@
 //	switchboard [serve] [flags]   serve the API and the web apps (the default)
 //	switchboard version           print the version
 //	switchboard bench ws [flags]  load a running node's realtime gateway
+//	switchboard lex-local [flags] serve Lex V2 bots locally (the demo bot by default)
 //
 // Every flag has a SWITCHBOARD_* environment variable; see the README.
 package main
@@ -41,14 +42,16 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		return serve(args, getenv, stdout, stderr)
 	case "bench":
 		return bench(args, getenv, stdout, stderr)
+	case "lex-local":
+		return lexLocal(args, getenv, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "switchboard", version)
 		return nil
 	case "help":
-		fmt.Fprintln(stdout, "usage: switchboard [serve|bench ws|version] [flags]; settings: see README (SWITCHBOARD_* variables)")
+		fmt.Fprintln(stdout, "usage: switchboard [serve|bench ws|lex-local|version] [flags]; settings: see README (SWITCHBOARD_* variables); switchboard lex-local -h for the local Lex runtime")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (try: serve, bench, version)", cmd)
+		return fmt.Errorf("unknown command %q (try: serve, bench, lex-local, version)", cmd)
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/switchboard-chat/switchboard/internal/lexlocal"
+	"github.com/switchboard-chat/switchboard/internal/lexlocal/lexlocaltest"
 )
 
 const (
@@ -416,6 +417,89 @@ func TestModelErrorsAreTyped(t *testing.T) {
 	_, err = e.models.ListBotAliases(ctx, &lexmodelsv2.ListBotAliasesInput{BotId: aws.String(botID), MaxResults: aws.Int32(5000)})
 	if !errors.As(err, &ve) {
 		t.Fatalf("ListBotAliases maxResults: %v", err)
+	}
+}
+
+func TestListBots(t *testing.T) {
+	e := newEnv(t, func(o *lexlocal.Options) { o.Brain = lexlocaltest.Brain })
+	ctx := context.Background()
+
+	var names []string
+	p := lexmodelsv2.NewListBotsPaginator(e.models, &lexmodelsv2.ListBotsInput{MaxResults: aws.Int32(1)})
+	for pages := 0; p.HasMorePages(); pages++ {
+		if pages > 5 {
+			t.Fatal("ListBots pagination does not end")
+		}
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.BotSummaries {
+			names = append(names, aws.ToString(b.BotName))
+		}
+	}
+	if strings.Join(names, ",") != "OrderBot,SupportBot" {
+		t.Fatalf("ListBots pages = %v", names)
+	}
+
+	out, err := e.models.ListBots(ctx, &lexmodelsv2.ListBotsInput{
+		Filters: []mtypes.BotFilter{{Name: mtypes.BotFilterNameBotName, Operator: mtypes.BotFilterOperatorEquals, Values: []string{"OrderBot"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.BotSummaries) != 1 || out.NextToken != nil {
+		t.Fatalf("filtered ListBots = %+v", out)
+	}
+	b := out.BotSummaries[0]
+	if aws.ToString(b.BotId) != lexlocaltest.OrderBotID || b.BotStatus != mtypes.BotStatusAvailable || b.BotType != mtypes.BotTypeBot ||
+		aws.ToString(b.LatestBotVersion) != "1" || b.LastUpdatedDateTime == nil || aws.ToString(b.Description) != "order status and returns" {
+		t.Fatalf("bot summary = %+v", b)
+	}
+
+	out, err = e.models.ListBots(ctx, &lexmodelsv2.ListBotsInput{
+		SortBy:  &mtypes.BotSortBy{Attribute: mtypes.BotSortAttributeBotName, Order: mtypes.SortOrderDescending},
+		Filters: []mtypes.BotFilter{{Name: mtypes.BotFilterNameBotName, Operator: mtypes.BotFilterOperatorContains, Values: []string{"Bot"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.BotSummaries) != 2 || aws.ToString(out.BotSummaries[0].BotName) != "SupportBot" {
+		t.Fatalf("descending ListBots = %+v", out.BotSummaries)
+	}
+
+	var ve *mtypes.ValidationException
+	for name, in := range map[string]*lexmodelsv2.ListBotsInput{
+		"maxResults":  {MaxResults: aws.Int32(0)},
+		"filter name": {Filters: []mtypes.BotFilter{{Name: "Owner", Operator: mtypes.BotFilterOperatorEquals, Values: []string{"x"}}}},
+		"two values":  {Filters: []mtypes.BotFilter{{Name: mtypes.BotFilterNameBotName, Operator: mtypes.BotFilterOperatorEquals, Values: []string{"a", "b"}}}},
+		"sort order":  {SortBy: &mtypes.BotSortBy{Attribute: mtypes.BotSortAttributeBotName, Order: "Sideways"}},
+		"nextToken":   {NextToken: aws.String("x")},
+	} {
+		if _, err := e.models.ListBots(ctx, in); !errors.As(err, &ve) || statusOf(err) != 400 {
+			t.Errorf("%s: %v, want ValidationException", name, err)
+		}
+	}
+}
+
+// DenyModelAPI stands for an IAM user with AmazonLexRunBotsOnly alone: the
+// runtime answers, the model API refuses with AccessDeniedException, which
+// lexmodelsv2 has no type for and surfaces by its code.
+func TestDenyModelAPI(t *testing.T) {
+	e := newEnv(t, func(o *lexlocal.Options) { o.DenyModelAPI = true })
+	ctx := context.Background()
+	_, err := e.models.ListBots(ctx, &lexmodelsv2.ListBotsInput{})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || statusOf(err) != 403 ||
+		!strings.Contains(ae.ErrorMessage(), "lex:ListBots") {
+		t.Fatalf("ListBots: %v", err)
+	}
+	_, err = e.models.DescribeBotAlias(ctx, &lexmodelsv2.DescribeBotAliasInput{BotId: aws.String(botID), BotAliasId: aws.String(aliasID)})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("DescribeBotAlias: %v", err)
+	}
+	if _, err := recognize(ctx, e.runtime, "en_US", "s-1", "say hi"); err != nil {
+		t.Fatalf("runtime refused: %v", err)
 	}
 }
 

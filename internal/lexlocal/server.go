@@ -41,6 +41,10 @@ type Options struct {
 	MaxSkew time.Duration
 	// MaxSessions caps live sessions across all bots; default 100,000.
 	MaxSessions int
+	// DenyModelAPI answers AccessDeniedException to every model-API call
+	// from a correctly signed caller, as AWS does for an IAM user that holds
+	// AmazonLexRunBotsOnly but not AmazonLexReadOnly.
+	DenyModelAPI bool
 }
 
 // Server is an http.Handler speaking the Lex V2 wire protocol.
@@ -115,6 +119,9 @@ func match(method, escapedPath string) (route, bool) {
 		}
 		seg[i] = d
 	}
+	if len(seg) == 1 && seg[0] == "bots" && method == http.MethodPost {
+		return route{op: "ListBots", namespace: nsModels}, true
+	}
 	if len(seg) < 2 || seg[0] != "bots" {
 		return route{}, false
 	}
@@ -180,6 +187,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.opts.DenyModelAPI && rt.namespace == nsModels {
+		resource := rt.bot
+		if resource == "" {
+			resource = "*"
+		}
+		writeError(w, errorf(ErrAccessDenied, "User: arn:aws:iam::000000000000:user/%s is not authorized to perform: lex:%s on resource: arn:aws:lex:%s:000000000000:bot/%s because no identity-based policy allows the lex:%s action",
+			s.opts.AccessKeyID, rt.op, s.opts.Region, resource, rt.op), ns)
+		return
+	}
+
 	var (
 		out     any
 		opErr   error
@@ -201,6 +218,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, opErr = s.describeBotAlias(rt)
 	case "ListBotAliases":
 		out, opErr = s.listBotAliases(rt, body)
+	case "ListBots":
+		out, opErr = s.listBots(body)
 	}
 	if opErr != nil {
 		var e *Error

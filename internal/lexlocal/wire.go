@@ -19,6 +19,11 @@ type SessionState struct {
 	SessionAttributes    map[string]string `json:"sessionAttributes"`
 	OriginatingRequestID string            `json:"originatingRequestId,omitempty"`
 	RuntimeHints         json.RawMessage   `json:"runtimeHints,omitempty"`
+	// Attempts counts how often the pending question (a slot, a
+	// confirmation, a V1 clarification) has gone unanswered. Lex keeps this
+	// count out of sight, so it never goes on the wire: the server carries
+	// it from turn to turn, and a client-sent sessionState starts afresh.
+	Attempts int `json:"-"`
 }
 
 // DialogAction is Lex's dialogAction object; Type is one of Close,

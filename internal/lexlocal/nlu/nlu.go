@@ -556,7 +556,7 @@ func (m *Model) prepare(text string) *query {
 			continue
 		}
 		if _, known := m.wordIdx.ids[term]; !known {
-			term = m.wordIdx.nearest(term)
+			term = m.wordIdx.correct(term, t.norm)
 		}
 		q.terms[i] = term
 		wv := m.wordIdx.vector([]string{term}, false)
@@ -601,6 +601,20 @@ func (v *vocab) nearest(t string) string {
 		}
 	}
 	return best
+}
+
+// correct maps an unknown term onto a known one, trying its stem first and
+// then the word as typed. The stem alone misses typos of lexicon words,
+// whose indexed form is the unstemmed canonical word: "pedio" stems to
+// "pedi", two edits from "pedido", though the typed word is one.
+func (v *vocab) correct(term, typed string) string {
+	if t := v.nearest(term); t != term {
+		return t
+	}
+	if t := v.nearest(typed); t != typed {
+		return t
+	}
+	return term
 }
 
 // Match scores text against every intent.

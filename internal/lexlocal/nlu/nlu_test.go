@@ -149,6 +149,34 @@ func TestMatchFillsPlaceholders(t *testing.T) {
 	}
 }
 
+func TestStopWordAnchorsNeedTheirContentWord(t *testing.T) {
+	m, err := Compile([]Intent{{
+		Name:       "OrderStatus",
+		Slots:      []Slot{{"OrderNumber", TypeAlphaNumeric}},
+		Utterances: []string{"my order number is {OrderNumber}", "where is my order"},
+	}}, nil, Options{Language: "en", Now: refNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		// "is" alone anchors nothing: "slow" is no order number.
+		{"my computer is slow", ""},
+		// "is" preceded by the template's "number" does.
+		{"order number is abcdef", "abcdef"},
+		{"my order number is xyzzy", "xyzzy"},
+	} {
+		got := ""
+		for _, in := range m.Match(tc.in).Interpretations {
+			if s, ok := in.Slots["OrderNumber"]; ok {
+				got = s.Interpreted
+			}
+		}
+		if got != tc.want {
+			t.Errorf("Match(%q): OrderNumber = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestExactUtteranceScoresOne(t *testing.T) {
 	m := loadBot(t, "testdata/demo_en.json", Options{})
 	for _, tc := range []struct{ in, intent string }{
@@ -272,6 +300,8 @@ func TestSpanish(t *testing.T) {
 		{"¿dónde está mi paquete?", "OrderStatus"},
 		{"mi pedido es AB123", "OrderStatus"},
 		{"¿qué artículos tienen?", "Products"},
+		{"mi pedio", "OrderStatus"}, // typos of lexicon words
+		{"prodcutos", "Products"},
 		{"¿qué tiempo hace en Madrid?", FallbackIntent},
 		{"cuéntame un chiste", FallbackIntent},
 	} {

@@ -390,13 +390,17 @@ func (m *Model) align(tmpl []tmplTok, q *query, ti, qi int, spans *[][3]int) boo
 
 // anchor finds the span of the placeholder at tmpl[k] from the words next
 // to it: after the last occurrence of the word before it, up to the first
-// occurrence of the word after it. anchors counts the words found.
+// occurrence of the word after it. anchors counts the words found. A stop
+// word anchors only together with the template's nearest content word on
+// the same side: "is" in "my order number is {OrderNumber}" occurs in any
+// sentence and alone would read "slow" in "my computer is slow" as an order
+// number, while "to" in "fly to {City}" still anchors "fly to Paris".
 func (m *Model) anchor(tmpl []tmplTok, k int, q *query) (lo, hi, anchors int) {
 	lo, hi = 0, len(q.toks)
 	if k > 0 && tmpl[k-1].slot == "" {
 		found := false
 		for i := len(q.toks) - 1; i >= 0; i-- {
-			if m.wordEq(tmpl[k-1], q, i) {
+			if m.wordEq(tmpl[k-1], q, i) && m.backedBy(tmpl, k-1, -1, q, i) {
 				lo, found = i+1, true
 				break
 			}
@@ -408,7 +412,7 @@ func (m *Model) anchor(tmpl []tmplTok, k int, q *query) (lo, hi, anchors int) {
 	}
 	if k+1 < len(tmpl) && tmpl[k+1].slot == "" {
 		for i := lo; i < len(q.toks); i++ {
-			if m.wordEq(tmpl[k+1], q, i) {
+			if m.wordEq(tmpl[k+1], q, i) && m.backedBy(tmpl, k+1, 1, q, i) {
 				hi = i
 				anchors++
 				break
@@ -419,6 +423,31 @@ func (m *Model) anchor(tmpl []tmplTok, k int, q *query) (lo, hi, anchors int) {
 		return 0, 0, 0
 	}
 	return lo, hi, anchors
+}
+
+// backedBy reports whether the anchor tmpl[t], found at q.toks[i], is a
+// content word, or else whether the template's nearest content word in
+// direction dir (-1 before, +1 after) occurs in the text on that side too.
+// A template with only stop words on that side keeps the stop word.
+func (m *Model) backedBy(tmpl []tmplTok, t, dir int, q *query, i int) bool {
+	if tmpl[t].term != "" {
+		return true
+	}
+	for j := t + dir; j >= 0 && j < len(tmpl); j += dir {
+		if tmpl[j].slot != "" {
+			return true
+		}
+		if tmpl[j].term == "" {
+			continue
+		}
+		for x := i + dir; x >= 0 && x < len(q.toks); x += dir {
+			if m.wordEq(tmpl[j], q, x) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // allStop is true for spans like "please" or "for me" that an anchor leaves

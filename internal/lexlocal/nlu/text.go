@@ -54,7 +54,8 @@ func foldRune(r rune) rune {
 }
 
 // Normalize folds text to the form the matcher compares: lower case, accents
-// removed, punctuation turned into single spaces. Exported for the dialog
+// removed, letters repeated for emphasis squeezed (see squeeze), punctuation
+// turned into single spaces. Exported for the dialog
 // layer, which compares confirmation replies ("sí", "Yes!") the same way.
 func Normalize(text string) string {
 	toks := tokenize(text)
@@ -74,7 +75,7 @@ func tokenize(text string) []token {
 	start := -1
 	flush := func(end int) {
 		if start >= 0 && b.Len() > 0 {
-			toks = append(toks, token{norm: b.String(), start: start, end: end})
+			toks = append(toks, token{norm: squeeze(b.String()), start: start, end: end})
 		}
 		b.Reset()
 		start = -1
@@ -103,6 +104,31 @@ func tokenize(text string) []token {
 	}
 	flush(lastEnd)
 	return toks
+}
+
+// squeeze collapses a letter typed three or more times in a row to one, so
+// that chat spellings ("hellooo", "holaaa", "nooo") meet their words. No
+// English or Spanish word repeats a letter three times; digits are left
+// alone, since "1000" is not "10".
+func squeeze(w string) string {
+	var b []rune
+	run := 0
+	for _, r := range w {
+		n := len(b)
+		if n > 0 && r == b[n-1] && unicode.IsLetter(r) {
+			run++
+			if run >= 2 {
+				if run == 2 {
+					b = b[:n-1] // the second copy already went in
+				}
+				continue
+			}
+		} else {
+			run = 0
+		}
+		b = append(b, r)
+	}
+	return string(b)
 }
 
 // stem reduces a folded word to a crude stem. It is deliberately light: the
@@ -206,7 +232,9 @@ func set(words string) map[string]bool {
 
 // Stop words are function words that carry no intent, after the usual
 // English lists. "where" and "when" are kept on purpose: they separate
-// "where is my order" from "I want to order".
+// "where is my order" from "I want to order". The Spanish list drops the
+// same interrogatives as the English one ("cuánto" as "how much", "cuál" as
+// "which") and keeps "dónde" and "cuándo" for the same reason.
 var stopEN = set(`a an the is are am was were be been being i me my mine myself you your yours
 yourself we our ours us it its itself they them their this that these those to of in on at for
 with and or but nor do does did doing have has had having can could would will shall should may
@@ -218,7 +246,7 @@ what whats which who whom whose how why much many guys um uh well ok okay ya u u
 var stopES = set(`el la los las lo un una unos unas de del a al en y e o u que por para con mi mis
 tu tus su sus me te se le les nos es son soy esta estan estoy este esto eso esa ese yo usted
 ustedes quiero quisiera queria puedo puedes puede podria podrias favor muy mas hay ser como
-pero si ya tambien algo algun alguna gustaria`)
+pero si ya tambien algo algun alguna gustaria cuanto cuanta cuantos cuantas cual cuales`)
 
 // lexicon folds common support-chat synonyms onto one word before stemming,
 // so that a bot trained on "talk to a human" also hears "speak with an

@@ -14,6 +14,9 @@ func TestNormalize(t *testing.T) {
 		{"don’t", "dont"},
 		{"", ""},
 		{"!!!", ""},
+		{"Hellooo", "hello"}, // a double letter survives
+		{"holaaaa graciaaas", "hola gracias"},
+		{"order 10000 zzz", "order 10000 z"}, // digits are never squeezed
 	} {
 		if got := Normalize(tc.in); got != tc.want {
 			t.Errorf("Normalize(%q) = %q, want %q", tc.in, got, tc.want)
@@ -79,6 +82,10 @@ func TestTerm(t *testing.T) {
 		{"en", "parcel", "order"},
 		{"es", "asesor", "agente"},
 		{"es", "de", ""},
+		{"en", "how", ""}, // "how much" and "cuánto" alike say nothing of the intent
+		{"es", "cuanto", ""},
+		{"es", "cuales", ""},
+		{"es", "donde", "dond"},
 	} {
 		if got := term(tc.in, tc.lang, true); got != tc.want {
 			t.Errorf("term(%q, %s) = %q, want %q", tc.in, tc.lang, got, tc.want)
