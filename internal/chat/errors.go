@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Code classifies an Error. Each code maps to exactly one HTTP status in the
@@ -20,7 +21,25 @@ const (
 	CodeRateLimited     Code = "rate_limited"
 	CodeUnavailable     Code = "unavailable" // a dependency is down; retrying may help
 	CodeInternal        Code = "internal"
+
+	// Codes for a Lex bot's settings that are well formed but that Lex
+	// (or the network on the way to it) refuses, one per remedy, so a form
+	// can point at the field to fix.
+	CodeLexCredentialsInvalid  Code = "lex_credentials_invalid"  // unknown key id or wrong secret
+	CodeLexPermissionDenied    Code = "lex_permission_denied"    // keys work but lack an IAM policy
+	CodeLexBotNotFound         Code = "lex_bot_not_found"        // no such bot id or name in the account and region
+	CodeLexAliasNotFound       Code = "lex_alias_not_found"      // the bot has no such alias
+	CodeLexLocaleNotEnabled    Code = "lex_locale_not_enabled"   // defaultLocale is not enabled on the alias
+	CodeLexRegionInvalid       Code = "lex_region_invalid"       // not a region Lex serves, or keys scoped elsewhere
+	CodeLexEndpointUnreachable Code = "lex_endpoint_unreachable" // no answer from the endpoint in time
 )
+
+// LexSetupCodes lists the CodeLex* codes.
+var LexSetupCodes = []Code{CodeLexCredentialsInvalid, CodeLexPermissionDenied, CodeLexBotNotFound, CodeLexAliasNotFound,
+	CodeLexLocaleNotEnabled, CodeLexRegionInvalid, CodeLexEndpointUnreachable}
+
+// IsLexSetupCode reports whether c is one of LexSetupCodes.
+func IsLexSetupCode(c Code) bool { return slices.Contains(LexSetupCodes, c) }
 
 // Error is the one error type that crosses package boundaries. Message is safe
 // to show to a client; Cause is for logs only and is never serialised.

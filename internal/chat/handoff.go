@@ -36,6 +36,9 @@ type Trigger struct {
 	// Event is what a bot-to-bot handoff passes to the new bot instead of
 	// a cold start.
 	Event string
+	// Intent is the bot's understanding of the turn that asked for the
+	// handoff, recorded with it so admins see which intents hand off most.
+	Intent string
 }
 
 // HandoffTrigger reads a bot reply's metadata. A named KM_ASSIGN_TO target

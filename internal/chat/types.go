@@ -81,6 +81,29 @@ type Bot struct {
 	AutoHandoff bool            `json:"autoHandoff"`
 	Settings    json.RawMessage `json:"-"`
 	CreatedAt   time.Time       `json:"createdAt"`
+	// Status is whether the bot's last contact with its service worked;
+	// StatusDetail, when it did not, says why in words safe for admins.
+	Status       BotStatus `json:"status"`
+	StatusDetail string    `json:"statusDetail,omitempty"`
+}
+
+// BotStatus is what admins see about a bot's health.
+type BotStatus string
+
+const (
+	BotStatusOK BotStatus = "ok"
+	// BotStatusCredentialsInvalid: the service refused the bot's keys
+	// (unknown, revoked, or lacking a permission).
+	BotStatusCredentialsInvalid BotStatus = "credentials_invalid"
+	// BotStatusMisconfigured: the keys work but the settings name
+	// something the service does not have (a deleted alias, a disabled
+	// locale) or it refused the request as invalid.
+	BotStatusMisconfigured BotStatus = "misconfigured"
+)
+
+// Valid reports whether s is a known bot status.
+func (s BotStatus) Valid() bool {
+	return s == BotStatusOK || s == BotStatusCredentialsInvalid || s == BotStatusMisconfigured
 }
 
 // Team is a group of agents.

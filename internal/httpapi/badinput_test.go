@@ -146,7 +146,17 @@ var badInputSpecs = map[string]routeSpec{
 			return []badCase{
 				{name: "no name", req: req{body: map[string]any{"type": "webhook", "webhook": hook}}, status: 400, field: "name"},
 				{name: "unknown type", req: req{body: map[string]any{"name": "X", "type": "pigeon", "webhook": hook}}, status: 400, field: "type"},
-				{name: "lex not yet", req: req{body: map[string]any{"name": "X", "type": "lex"}}, status: 400, field: "type"},
+				{name: "lex without settings", req: req{body: map[string]any{"name": "X", "type": "lex"}}, status: 400, field: "lex"},
+				{name: "lex with webhook settings", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(nil), "webhook": hook}}, status: 400, field: "webhook"},
+				{name: "webhook with lex settings", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": hook, "lex": badLex(nil)}}, status: 400, field: "lex"},
+				{name: "lex unknown field", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"sessionToken": "t"})}}, status: 400, field: "lex"},
+				{name: "lex wrong type", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"maxConsecutiveFallbacks": "two"})}}, status: 400, field: "lex.maxConsecutiveFallbacks"},
+				{name: "lex region not a region", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"region": "mars"})}}, status: 400, field: "lex.region"},
+				{name: "lex bot id hostile", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"botId": "../../bots"})}}, status: 400, field: "lex.botId"},
+				{name: "lex metadata endpoint", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"endpoint": "http://169.254.169.254/latest/meta-data"})}}, status: 400, field: "lex.endpoint"},
+				{name: "lex endpoint with credentials", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"endpoint": "http://user:pw@127.0.0.1:1"})}}, status: 400, field: "lex.endpoint"},
+				{name: "lex placeholder secret", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"secretAccessKey": "********"})}}, status: 400, field: "lex.secretAccessKey"},
+				{name: "lex endpoint nobody answers", req: req{body: map[string]any{"name": "X", "type": "lex", "lex": badLex(map[string]any{"endpoint": closedURL(e.t)})}}, status: 422, code: "lex_endpoint_unreachable", field: "lex.endpoint"},
 				{name: "no webhook", req: req{body: map[string]any{"name": "X", "type": "webhook"}}, status: 400, field: "webhook.url"},
 				{name: "webhook url wrong type", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": 5}}}, status: 400, field: "webhook.url"},
 				{name: "webhook unknown field", req: req{body: map[string]any{"name": "X", "type": "webhook", "webhook": map[string]any{"url": "https://x.example.com", "headerNmae": "X"}}}, status: 400, field: "webhook"},
@@ -174,6 +184,45 @@ var badInputSpecs = map[string]routeSpec{
 				{name: "empty name", req: req{body: map[string]any{"name": ""}}, status: 400, field: "name"},
 				{name: "placeholder under a new header", req: req{body: map[string]any{"webhook": map[string]any{"url": "https://bot.example.com/hook", "headerName": "Authorization", "headerValue": "********"}}}, status: 400, field: "webhook.headerValue"},
 				{name: "bad webhook url", req: req{body: map[string]any{"webhook": map[string]any{"url": "not a url"}}}, status: 400, field: "webhook.url"},
+				{name: "lex settings on a webhook bot", req: req{body: map[string]any{"lex": badLex(nil)}}, status: 400, field: "lex"},
+			}
+		},
+	},
+	"POST /api/v1/bots/{id}/validate": {
+		params:    func(w *world) map[string]string { return id(w.bot.ID) },
+		foreign:   func(w *world) map[string]string { return id(w.other.bot) },
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			// The seeded bot is a webhook bot, which has nothing to check.
+			return []badCase{{name: "a webhook bot", req: req{}, status: 400, code: "invalid"}}
+		},
+	},
+	"POST /api/v1/lex/discover": {
+		body: func(*world) any {
+			return map[string]any{"region": "eu-west-1", "accessKeyId": "AKIAEXAMPLE000000000", "secretAccessKey": "discover-secret"}
+		},
+		wrongType: `{"region":5,"accessKeyId":"AKIAEXAMPLE000000000","secretAccessKey":"s"}`, field: "region",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			in := func(edit map[string]any) map[string]any {
+				m := map[string]any{"region": "eu-west-1", "accessKeyId": "AKIAEXAMPLE000000000", "secretAccessKey": "discover-secret", "endpoint": closedURL(e.t)}
+				for k, v := range edit {
+					if v == nil {
+						delete(m, k)
+					} else {
+						m[k] = v
+					}
+				}
+				return m
+			}
+			return []badCase{
+				{name: "no region", req: req{body: in(map[string]any{"region": nil})}, status: 400, field: "region"},
+				{name: "region not a region", req: req{body: in(map[string]any{"region": "us-east-1; rm"})}, status: 400, field: "region"},
+				{name: "no secret", req: req{body: in(map[string]any{"secretAccessKey": nil})}, status: 400, field: "secretAccessKey"},
+				{name: "bad key id", req: req{body: in(map[string]any{"accessKeyId": "akia lower"})}, status: 400, field: "accessKeyId"},
+				{name: "metadata endpoint", req: req{body: in(map[string]any{"endpoint": "http://[::ffff:169.254.169.254]"})}, status: 400, field: "endpoint"},
+				{name: "endpoint not http", req: req{body: in(map[string]any{"endpoint": "file:///etc/passwd"})}, status: 400, field: "endpoint"},
+				{name: "endpoint nobody answers", req: req{body: in(nil)}, status: 422, code: "lex_endpoint_unreachable", field: "endpoint"},
 			}
 		},
 	},
@@ -284,6 +333,24 @@ var badInputSpecs = map[string]routeSpec{
 			}
 		},
 	},
+	"POST /api/v1/conversations/{id}/csat": {
+		params: ownID, foreign: func(w *world) map[string]string { return id(w.other.conv.ID) },
+		body:      func(*world) any { return map[string]any{"rating": 9, "comment": "quick"} },
+		wrongType: `{"rating":"nine"}`, field: "rating",
+		forbidden: func(w *world) []cred { return []cred{cookie(w.agent), cookie(w.owner)} },
+		extra:     csatCases,
+	},
+	"POST /api/v1/conversations/{id}/talk-to-human": {
+		params: ownID, foreign: func(w *world) map[string]string { return id(w.other.conv.ID) },
+		extra: func(e *env, w *world) []badCase {
+			foreign := contactToken(e, w.other.key, w.other.contact)
+			return []badCase{
+				{name: "a resolved conversation", req: req{params: id(w.resolved)}, status: 409, code: "conflict"},
+				{name: "another app's contact token", req: req{cred: tokenOnly, header: map[string]string{ContactTokenHeader: foreign}}, status: 404, code: "not_found"},
+				{name: "forged contact token", req: req{cred: tokenOnly, header: map[string]string{ContactTokenHeader: foreign + "x"}}, status: 401, code: "unauthenticated"},
+			}
+		},
+	},
 	"GET /api/v1/conversations/{id}/messages": {
 		params: ownID, foreign: func(w *world) map[string]string { return id(w.other.conv.ID) },
 		extra: func(e *env, w *world) []badCase {
@@ -348,6 +415,17 @@ var badInputSpecs = map[string]routeSpec{
 		params:    func(w *world) map[string]string { return id(w.apiKeyID) },
 		foreign:   func(w *world) map[string]string { return id(w.other.apiKeyID) },
 		forbidden: agentSession,
+	},
+	"GET /api/v1/analytics/summary": {
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			var out []badCase
+			for q, field := range map[string]string{"from=yesterday": "from", "to=2026-13-01T00:00:00Z": "to",
+				"from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z": "from", "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z": "from"} {
+				out = append(out, badCase{name: "query " + q, req: req{query: q}, status: 400, field: field})
+			}
+			return out
+		},
 	},
 	"POST /api/v1/apps": {
 		cred: func(w *world) cred { return cookie(w.owner) },
@@ -429,7 +507,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			continue
 		}
 		good := req{route: rt.pattern(), query: spec.query}
-		if rt.access == authenticated {
+		if rt.access != public {
 			good.cred = key(w.key)
 			if spec.cred != nil {
 				good.cred = spec.cred(w)
@@ -447,7 +525,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			return r
 		}
 		cases := []badCase{{name: "unknown method", req: with(func(r *req) { r.route = "BREW " + rt.path }), status: 405, code: "method_not_allowed"}}
-		if rt.access == authenticated {
+		if rt.access != public {
 			cases = append(cases,
 				badCase{name: "no credentials", req: with(func(r *req) { r.cred = anonymous() }), status: 401, code: "unauthenticated"},
 				badCase{name: "wrong API key", req: with(func(r *req) { r.cred = key("sbk_wrongwrongwrongwrongwrongwrong") }), status: 401, code: "unauthenticated"},

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/httpx"
 	"github.com/switchboard-chat/switchboard/internal/service"
@@ -20,7 +21,11 @@ type botJSON struct {
 	AutoHandoff               bool         `json:"autoHandoff"`
 	HandleAllNewConversations bool         `json:"handleAllNewConversations"`
 	Webhook                   *webhookJSON `json:"webhook,omitempty"`
+	Lex                       *lexJSON     `json:"lex,omitempty"`
 	CreatedAt                 time.Time    `json:"createdAt"`
+	// Status is what the bot's service said last: ok, or why not.
+	Status       chat.BotStatus `json:"status"`
+	StatusDetail string         `json:"statusDetail,omitempty"`
 }
 
 // webhookJSON shows the header value only as the redaction placeholder.
@@ -31,12 +36,38 @@ type webhookJSON struct {
 	TimeoutSeconds int    `json:"timeoutSeconds"`
 }
 
+// lexJSON is a Lex bot's settings as admins see them: the secret only as
+// the redaction placeholder, defaults filled in, and the locales read from
+// the alias when the settings were last validated.
+type lexJSON struct {
+	Region                  string   `json:"region"`
+	BotID                   string   `json:"botId"`
+	BotAliasID              string   `json:"botAliasId"`
+	AccessKeyID             string   `json:"accessKeyId"`
+	SecretAccessKey         string   `json:"secretAccessKey"`
+	DefaultLocale           string   `json:"defaultLocale,omitempty"`
+	MaxConsecutiveFallbacks int      `json:"maxConsecutiveFallbacks"`
+	HandoffAttribute        string   `json:"handoffAttribute"`
+	Endpoint                string   `json:"endpoint,omitempty"`
+	Locales                 []string `json:"locales"`
+}
+
 func toBot(v *service.BotView) botJSON {
 	b := v.Bot
 	out := botJSON{ID: b.ID, Name: b.Name, Type: b.Type, AvatarURL: b.AvatarURL, Enabled: b.Enabled,
-		AutoHandoff: b.AutoHandoff, HandleAllNewConversations: v.HandleAll, CreatedAt: b.CreatedAt}
+		AutoHandoff: b.AutoHandoff, HandleAllNewConversations: v.HandleAll, CreatedAt: b.CreatedAt,
+		Status: b.Status, StatusDetail: b.StatusDetail}
 	if w := v.Webhook; w != nil {
 		out.Webhook = &webhookJSON{URL: w.URL, HeaderName: w.HeaderName, HeaderValue: w.HeaderValue, TimeoutSeconds: int(w.Timeout() / time.Second)}
+	}
+	if l := v.Lex; l != nil {
+		locales := l.Locales
+		if locales == nil {
+			locales = []string{}
+		}
+		out.Lex = &lexJSON{Region: l.Region, BotID: l.BotID, BotAliasID: l.BotAliasID, AccessKeyID: l.AccessKeyID,
+			SecretAccessKey: l.Redacted().SecretAccessKey, DefaultLocale: l.DefaultLocale, MaxConsecutiveFallbacks: l.Fallbacks(),
+			HandoffAttribute: l.Attribute(), Endpoint: l.Endpoint, Locales: locales}
 	}
 	return out
 }
@@ -86,6 +117,28 @@ func (s *server) updateBot(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, toBot(v))
+	return nil
+}
+
+func (s *server) validateBot(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.svc.ValidateBot(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, toBot(v))
+	return nil
+}
+
+func (s *server) discoverLex(w http.ResponseWriter, r *http.Request) error {
+	var in lexbot.DiscoverInput
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	bots, err := s.svc.DiscoverLex(r.Context(), actorOf(r), in)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"bots": bots})
 	return nil
 }
 

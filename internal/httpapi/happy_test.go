@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/lexlocal/lexlocaltest"
 )
 
 func id(v string) map[string]string { return map[string]string{"id": v} }
@@ -49,6 +50,12 @@ func TestWalkEveryRoute(t *testing.T) {
 	var spare botJSON
 	e.must(201, req{route: "POST /api/v1/bots", cred: owner, body: map[string]any{"name": "Spare", "type": "webhook", "webhook": map[string]any{"url": "https://spare.example.com"}}}).json(t, &spare)
 	e.must(204, req{route: "DELETE /api/v1/bots/{id}", params: id(spare.ID), cred: key(w.key)})
+	lexSrv := lexlocaltest.Start(t, lexlocaltest.Brain)
+	var lexBot botJSON
+	e.must(201, req{route: "POST /api/v1/bots", cred: owner, body: map[string]any{"name": "Lexi", "type": "lex", "lex": lexForm(lexSrv, nil)}}).json(t, &lexBot)
+	e.must(200, req{route: "POST /api/v1/bots/{id}/validate", params: id(lexBot.ID), cred: owner})
+	e.must(200, req{route: "POST /api/v1/lex/discover", cred: key(w.key), body: map[string]any{
+		"region": lexSrv.Region, "accessKeyId": lexSrv.AccessKeyID, "secretAccessKey": lexSrv.SecretAccessKey, "endpoint": lexSrv.URL}})
 	e.must(200, req{route: "GET /api/v1/rules", cred: key(w.key)})
 	e.must(200, req{route: "PUT /api/v1/rules", cred: owner, body: map[string]any{"mode": "automatic_assignment", "botRouting": true, "handleAllBotId": w.bot.ID, "defaultAgentId": w.agent.agent.ID, "autoResolveMinutes": 60, "welcome": map[string]string{"en": "Hi!"}}})
 
@@ -58,9 +65,12 @@ func TestWalkEveryRoute(t *testing.T) {
 	e.must(200, req{route: "POST /api/v1/conversations/{id}/takeover", params: id(w.conv.ID), cred: cookie(w.agent), body: map[string]any{}})
 	e.must(200, req{route: "POST /api/v1/conversations/{id}/assign", params: id(w.conv.ID), cred: owner, body: map[string]any{"botId": w.bot.ID}})
 	e.must(200, req{route: "POST /api/v1/conversations/{id}/assign", params: id(w.conv.ID), cred: key(w.key), body: map[string]any{"teamId": w.team.ID}})
+	e.must(200, req{route: "POST /api/v1/conversations/{id}/talk-to-human", params: id(w.conv.ID), cred: owner})
 	e.must(200, req{route: "POST /api/v1/conversations/{id}/status", params: id(w.conv.ID), cred: owner, body: map[string]any{"status": "resolved"}})
 	e.must(200, req{route: "GET /api/v1/conversations/{id}/messages", params: id(w.conv.ID), cred: owner, query: "afterSeq=0&limit=10"})
 	e.must(201, req{route: "POST /api/v1/conversations/{id}/messages", params: id(w.conv.ID), cred: cookie(w.agent), body: map[string]any{"text": "hi, how can I help?"}})
+	e.must(200, req{route: "POST /api/v1/conversations/{id}/csat", params: id(w.conv.ID), cred: key(w.key), body: map[string]any{"rating": 9}})
+	e.must(200, req{route: "GET /api/v1/analytics/summary", cred: owner})
 
 	e.must(200, req{route: "GET /api/v1/contacts/{id}", params: id(w.contact), cred: owner})
 	e.must(200, req{route: "PATCH /api/v1/contacts/{id}", params: id(w.contact), cred: owner, body: map[string]any{"language": "pt-BR"}})

@@ -17,6 +17,9 @@ const (
 	// CSRF token on changes). Role checks are the service's: it knows
 	// rules such as "agents set their own presence, admins anyone's".
 	authenticated
+	// contactOrStaff routes take what authenticated routes take, or a
+	// conversation's contact by its token (ContactTokenHeader).
+	contactOrStaff
 )
 
 // route is one entry of the route table.
@@ -61,6 +64,8 @@ func routes() []route {
 		{"GET", "/api/v1/bots/{id}", authenticated, (*server).getBot},
 		{"PATCH", "/api/v1/bots/{id}", authenticated, (*server).updateBot},
 		{"DELETE", "/api/v1/bots/{id}", authenticated, (*server).deleteBot},
+		{"POST", "/api/v1/bots/{id}/validate", authenticated, (*server).validateBot},
+		{"POST", "/api/v1/lex/discover", authenticated, (*server).discoverLex},
 
 		{"GET", "/api/v1/rules", authenticated, (*server).getRules},
 		{"PUT", "/api/v1/rules", authenticated, (*server).putRules},
@@ -72,6 +77,8 @@ func routes() []route {
 		{"POST", "/api/v1/conversations/{id}/assignee", authenticated, (*server).changeAssignee},
 		{"POST", "/api/v1/conversations/{id}/takeover", authenticated, (*server).takeOver},
 		{"POST", "/api/v1/conversations/{id}/assign", authenticated, (*server).assign},
+		{"POST", "/api/v1/conversations/{id}/csat", contactOrStaff, (*server).submitCSAT},
+		{"POST", "/api/v1/conversations/{id}/talk-to-human", contactOrStaff, (*server).talkToHuman},
 		{"GET", "/api/v1/conversations/{id}/messages", authenticated, (*server).listMessages},
 		{"POST", "/api/v1/conversations/{id}/messages", authenticated, (*server).sendMessage},
 
@@ -87,14 +94,16 @@ func routes() []route {
 		{"DELETE", "/api/v1/apikeys/{id}", authenticated, (*server).deleteAPIKey},
 
 		{"POST", "/api/v1/apps", authenticated, (*server).createApp},
+
+		{"GET", "/api/v1/analytics/summary", authenticated, (*server).analyticsSummary},
 	}
 }
 
 // wrap turns a table entry into the handler registered on the mux.
 func (s *server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rt.access == authenticated {
-			authed, err := s.authenticate(r)
+		if rt.access != public {
+			authed, err := s.authenticateAs(rt.access, r)
 			if err != nil {
 				httpx.WriteError(w, r, s.log, err)
 				return

@@ -41,6 +41,10 @@ func Status(code chat.Code) int {
 	case chat.CodeUnavailable:
 		return http.StatusServiceUnavailable
 	default:
+		if chat.IsLexSetupCode(code) {
+			// The request was well formed; what it names is refused by Lex.
+			return http.StatusUnprocessableEntity
+		}
 		return http.StatusInternalServerError
 	}
 }

@@ -95,6 +95,21 @@ func TestEveryCodeHasAStatus(t *testing.T) {
 	}
 }
 
+// Lex settings that Lex refuses are well-formed requests: 422, each code
+// its own so a form can tell which field to fix.
+func TestLexSetupCodesAreUnprocessable(t *testing.T) {
+	seen := map[chat.Code]bool{}
+	for _, c := range chat.LexSetupCodes {
+		if Status(c) != http.StatusUnprocessableEntity || seen[c] {
+			t.Errorf("code %s maps to %d", c, Status(c))
+		}
+		seen[c] = true
+	}
+	if len(seen) < 6 || Status(chat.CodeInvalid) == http.StatusUnprocessableEntity {
+		t.Fatalf("lex codes %v", chat.LexSetupCodes)
+	}
+}
+
 // FuzzUnmarshal feeds arbitrary bodies to the strict decoder: it must never
 // panic, and must either decode or return a client error.
 func FuzzUnmarshal(f *testing.F) {

@@ -54,6 +54,9 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	bots    *botrun.Worker
+	// sweep stops the auto-resolve sweeper; it is set while one runs.
+	sweep            func()
+	autoResolveEvery time.Duration
 }
 
 // Options adjust a Server beyond its Config, for embedding and tests.
@@ -74,6 +77,9 @@ type Options struct {
 	// which is how long a crashed node's turn waits for another node; 0
 	// means botrun.DefaultLease.
 	BotLease time.Duration
+	// AutoResolveEvery is how often this node sweeps for conversations
+	// to resolve for inactivity; 0 means service.DefaultAutoResolveEvery.
+	AutoResolveEvery time.Duration
 }
 
 // New opens everything a node needs and makes sure the default app exists.
@@ -153,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		log.Info("created the bootstrap API key for the default app")
 	}
 
-	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc}
+	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc, autoResolveEvery: o.AutoResolveEvery}
 	runner := turn.New(turn.Options{
 		Connectors: map[chat.BotType]bot.Connector{
 			chat.BotWebhook: webhookbot.New(webhookbot.Options{Logger: log, AllowPrivate: o.AllowPrivateBots || cfg.WebhookAllowPrivate}),
@@ -285,6 +291,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	// Turns left by a node that died (this one, before a restart, included)
 	// are claimed as soon as their leases expire.
 	s.bots.Start(context.WithoutCancel(ctx))
+	s.startSweep(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("switchboard listening", "addr", s.ln.Addr().String(), "public_url", s.cfg.PublicURL, "store", storeKind(s.cfg))
@@ -307,6 +314,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		<-errc
 		// Requests are done, so no new turn is queued by this node; turns
 		// in flight are applied, or released for another node.
+		s.stopSweep()
 		s.bots.Close()
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
@@ -324,10 +332,31 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.gateway.Close() // idempotent; it clears this node's presence rows, so the store must still be open
+	s.stopSweep()     // idempotent; a sweep in progress stops before the store closes
 	s.bots.Close()    // idempotent; it finishes or releases its turns, so the store must still be open
 	err := errors.Join(s.bus.Close(), s.store.Close(), s.blobs.Close())
 	s.store = nil
 	return err
+}
+
+// startSweep runs the auto-resolve sweeper. Every node runs one: the
+// sweep's guarded updates make two nodes resolving the same conversation
+// harmless, and no node has to be elected.
+func (s *Server) startSweep(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.svc.RunAutoResolve(ctx, s.autoResolveEvery)
+	}()
+	s.sweep = func() { cancel(); <-done }
+}
+
+func (s *Server) stopSweep() {
+	if s.sweep != nil {
+		s.sweep()
+		s.sweep = nil
+	}
 }
 
 func storeKind(cfg config.Config) string {

@@ -1,19 +1,31 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot"
 	"github.com/switchboard-chat/switchboard/internal/bot/webhookbot"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
 )
 
+// LexSetup checks Lex settings against Lex and lists an account's bots;
+// *lexbot.Setup is the real one.
+type LexSetup interface {
+	Validate(ctx context.Context, s lexbot.Settings) (lexbot.Settings, error)
+	Discover(ctx context.Context, in lexbot.DiscoverInput) ([]lexbot.DiscoveredBot, error)
+}
+
 // NewBot is the input of CreateBot. Each bot type has its own settings
-// object, named after the type ("webhook" now; "lex" arrives with the Lex
-// connector), so a type's form can grow without touching the others'.
+// object, named after the type ("webhook", "lex"), so a type's form can
+// grow without touching the others'.
 type NewBot struct {
 	Name                      string          `json:"name"`
 	Type                      chat.BotType    `json:"type"`
@@ -22,6 +34,7 @@ type NewBot struct {
 	AutoHandoff               bool            `json:"autoHandoff"`
 	HandleAllNewConversations bool            `json:"handleAllNewConversations"`
 	Webhook                   json.RawMessage `json:"webhook"`
+	Lex                       json.RawMessage `json:"lex"`
 }
 
 // BotPatch is the input of UpdateBot: nil fields stay as they are. The
@@ -34,6 +47,7 @@ type BotPatch struct {
 	AutoHandoff               *bool           `json:"autoHandoff"`
 	HandleAllNewConversations *bool           `json:"handleAllNewConversations"`
 	Webhook                   json.RawMessage `json:"webhook"`
+	Lex                       json.RawMessage `json:"lex"`
 }
 
 // BotView is a bot as an admin sees it: its secrets redacted.
@@ -45,19 +59,32 @@ type BotView struct {
 	HandleAll bool
 	// Webhook is the redacted webhook settings of a webhook bot.
 	Webhook *webhookbot.Settings
-}
-
-// sealedWebhook is how a webhook bot's settings are stored: the header
-// value encrypted, so that a database dump or backup does not hand out the
-// credential the bot's owner relies on.
-type sealedWebhook struct {
-	URL               string `json:"url"`
-	HeaderName        string `json:"headerName,omitempty"`
-	SealedHeaderValue []byte `json:"sealedHeaderValue,omitempty"`
-	TimeoutSeconds    int    `json:"timeoutSeconds,omitempty"`
+	// Lex is the redacted settings of a Lex bot, with the locales
+	// validation read from its alias.
+	Lex *lexbot.Settings
 }
 
 const maxAvatarURLLen = 2048
+
+// secretField is a bot type's one secret inside its settings object. At
+// rest the field is replaced by "sealed" + its name capitalised
+// (sealedHeaderValue, sealedSecretAccessKey) holding the AES-GCM
+// ciphertext, so that a database dump or backup does not hand out the
+// credential; everything else is stored as the connector reads it.
+type secretField struct {
+	name     string
+	redacted string // what admins see instead
+}
+
+var secretFields = map[chat.BotType]secretField{
+	chat.BotWebhook: {"headerValue", webhookbot.RedactedValue},
+	chat.BotLex:     {"secretAccessKey", lexbot.RedactedValue},
+}
+
+func (f secretField) sealed() string {
+	r, n := utf8.DecodeRuneInString(f.name)
+	return "sealed" + string(unicode.ToUpper(r)) + f.name[n:]
+}
 
 // botSecretAD binds a sealed secret to its bot, so a ciphertext copied into
 // another bot's or app's row does not decrypt there.
@@ -65,40 +92,133 @@ func botSecretAD(appID, botID string) []byte {
 	return []byte("bot-secret\x00" + appID + "\x00" + botID)
 }
 
-func (s *Service) sealWebhook(appID, botID string, ws webhookbot.Settings) (json.RawMessage, error) {
-	out := sealedWebhook{URL: ws.URL, HeaderName: ws.HeaderName, TimeoutSeconds: ws.TimeoutSeconds}
-	if ws.HeaderValue != "" {
-		sealed, err := s.keys.Seal([]byte(ws.HeaderValue), botSecretAD(appID, botID))
+const errUnreadableSettings = "the bot's stored settings are unreadable"
+
+// sealSettings turns a connector's settings value into the stored form.
+func (s *Service) sealSettings(appID, botID string, typ chat.BotType, settings any) (json.RawMessage, error) {
+	raw, err := json.Marshal(settings)
+	if err != nil {
+		return nil, err
+	}
+	field, ok := secretFields[typ]
+	if !ok {
+		return raw, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	var secret string
+	if v, ok := m[field.name]; ok {
+		if err := json.Unmarshal(v, &secret); err != nil {
+			return nil, err
+		}
+		delete(m, field.name)
+	}
+	if secret != "" {
+		sealed, err := s.keys.Seal([]byte(secret), botSecretAD(appID, botID))
 		if err != nil {
 			return nil, err
 		}
-		out.SealedHeaderValue = sealed
+		if m[field.sealed()], err = json.Marshal(sealed); err != nil {
+			return nil, err
+		}
 	}
-	return json.Marshal(out)
+	return json.Marshal(m)
 }
 
-// openWebhook decrypts stored settings. A failure is internal: it means the
-// master key changed or the row was tampered with, and the message must not
-// say more than that.
-func (s *Service) openWebhook(b *chat.Bot) (webhookbot.Settings, error) {
-	var st sealedWebhook
+// storedSettings splits a bot's stored settings into the fields and the
+// sealed secret (nil when none is set). A failure is internal: it means
+// the row was damaged, and the message must not say more than that.
+func storedSettings(b *chat.Bot) (map[string]json.RawMessage, []byte, error) {
+	m := map[string]json.RawMessage{}
 	if len(b.Settings) == 0 {
 		// A bot made in code without settings; its connector will report
 		// it as misconfigured.
-		return webhookbot.Settings{}, nil
+		return m, nil, nil
 	}
-	if err := json.Unmarshal(b.Settings, &st); err != nil {
-		return webhookbot.Settings{}, &chat.Error{Code: chat.CodeInternal, Message: "the bot's stored settings are unreadable", Cause: err}
+	if err := json.Unmarshal(b.Settings, &m); err != nil {
+		return nil, nil, &chat.Error{Code: chat.CodeInternal, Message: errUnreadableSettings, Cause: err}
 	}
-	ws := webhookbot.Settings{URL: st.URL, HeaderName: st.HeaderName, TimeoutSeconds: st.TimeoutSeconds}
-	if len(st.SealedHeaderValue) > 0 {
-		pt, err := s.keys.Open(st.SealedHeaderValue, botSecretAD(b.AppID, b.ID))
-		if err != nil {
-			return webhookbot.Settings{}, &chat.Error{Code: chat.CodeInternal, Message: "the bot's secret cannot be decrypted (was the master key changed?)", Cause: err}
+	field, ok := secretFields[b.Type]
+	if !ok {
+		return m, nil, nil
+	}
+	var sealed []byte
+	if v, ok := m[field.sealed()]; ok {
+		if err := json.Unmarshal(v, &sealed); err != nil {
+			return nil, nil, &chat.Error{Code: chat.CodeInternal, Message: errUnreadableSettings, Cause: err}
 		}
-		ws.HeaderValue = string(pt)
+		delete(m, field.sealed())
 	}
-	return ws, nil
+	return m, sealed, nil
+}
+
+// openSettings returns a bot's settings as its connector parses them, the
+// secret decrypted.
+func (s *Service) openSettings(b *chat.Bot) (json.RawMessage, error) {
+	m, sealed, err := storedSettings(b)
+	if err != nil || len(b.Settings) == 0 {
+		return b.Settings, err
+	}
+	if len(sealed) > 0 {
+		pt, err := s.keys.Open(sealed, botSecretAD(b.AppID, b.ID))
+		if err != nil {
+			return nil, &chat.Error{Code: chat.CodeInternal, Message: "the bot's secret cannot be decrypted (was the master key changed?)", Cause: err}
+		}
+		if m[secretFields[b.Type].name], err = json.Marshal(string(pt)); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(m)
+}
+
+// openInto decrypts a bot's settings into v, its connector's settings type.
+func (s *Service) openInto(b *chat.Bot, v any) error {
+	raw, err := s.openSettings(b)
+	if err != nil || len(raw) == 0 {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return &chat.Error{Code: chat.CodeInternal, Message: errUnreadableSettings, Cause: err}
+	}
+	return nil
+}
+
+// view redacts b for an admin, given the app's handle-all bot. Redacting
+// needs only to know whether a secret is set, so reads never decrypt: the
+// plaintext exists only where it is sent.
+func (s *Service) view(b *chat.Bot, handleAllBotID string) (*BotView, error) {
+	v := &BotView{Bot: withoutSettings(*b), HandleAll: handleAllBotID != "" && handleAllBotID == b.ID}
+	m, sealed, err := storedSettings(b)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := secretFields[b.Type]; ok {
+		// A secret stored unsealed (by code that wrote the row directly)
+		// is hidden all the same.
+		if _, plain := m[f.name]; plain || len(sealed) > 0 {
+			if m[f.name], err = json.Marshal(f.redacted); err != nil {
+				return nil, err
+			}
+		}
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	switch b.Type {
+	case chat.BotWebhook:
+		v.Webhook = &webhookbot.Settings{}
+		err = json.Unmarshal(raw, v.Webhook)
+	case chat.BotLex:
+		v.Lex = &lexbot.Settings{}
+		err = json.Unmarshal(raw, v.Lex)
+	}
+	if err != nil {
+		return nil, &chat.Error{Code: chat.CodeInternal, Message: errUnreadableSettings, Cause: err}
+	}
+	return v, nil
 }
 
 func validateBotFields(name *string, avatar *string) error {
@@ -117,14 +237,98 @@ func validateBotFields(name *string, avatar *string) error {
 	return nil
 }
 
-// parseWebhook validates a posted webhook object. ParseSettings refuses
-// unknown fields and never quotes the secret in its errors.
-func parseWebhook(raw json.RawMessage) (webhookbot.Settings, error) {
-	return webhookbot.ParseSettings(raw)
+func present(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && !bytes.Equal(t, []byte("null"))
+}
+
+// settingsFor picks the settings object matching typ and refuses the
+// other one, so that a form for one type posted to a bot of another is an
+// error rather than silently ignored.
+func settingsFor(typ chat.BotType, webhook, lex json.RawMessage) (json.RawMessage, error) {
+	switch typ {
+	case chat.BotWebhook:
+		if present(lex) {
+			return nil, chat.FieldError("lex", "lex settings apply only to Lex bots; this bot's type is webhook")
+		}
+		return webhook, nil
+	case chat.BotLex:
+		if present(webhook) {
+			return nil, chat.FieldError("webhook", "webhook settings apply only to webhook bots; this bot's type is lex")
+		}
+		return lex, nil
+	}
+	return nil, chat.FieldError("type", `type must be "lex" or "webhook"`)
+}
+
+// preparedSettings is a settings object checked and ready to store.
+type preparedSettings struct {
+	value    any // the connector's settings, secret in clear
+	redacted any // what the admin sees
+}
+
+// prepareSettings parses a posted settings object for a bot of type typ.
+// prev is the bot being changed (nil on create): a redacted secret sent
+// back keeps prev's secret. Lex settings are validated against Lex, which
+// is why this runs before, not inside, the store's transaction.
+func (s *Service) prepareSettings(ctx context.Context, typ chat.BotType, raw json.RawMessage, prev *chat.Bot) (preparedSettings, error) {
+	switch typ {
+	case chat.BotWebhook:
+		ws, err := webhookbot.ParseSettings(raw)
+		if err != nil {
+			return preparedSettings{}, err
+		}
+		if ws.HeaderValue == webhookbot.RedactedValue && prev != nil {
+			// Decrypt only to keep the old secret: an admin who retypes
+			// it can repair a bot whose secret no longer opens (after a
+			// master key change, say).
+			var old webhookbot.Settings
+			if err := s.openInto(prev, &old); err != nil {
+				return preparedSettings{}, err
+			}
+			ws = ws.KeepSecret(old)
+		}
+		if ws.HeaderValue == webhookbot.RedactedValue {
+			// No stored secret to keep (a new bot, or KeepSecret refused
+			// to move it under another header name).
+			return preparedSettings{}, chat.FieldError("webhook.headerValue", "webhook.headerValue must be the secret itself, not the redacted placeholder (retype it when webhook.headerName changes)")
+		}
+		return preparedSettings{value: ws, redacted: ptr(ws.Redacted())}, nil
+	case chat.BotLex:
+		ls, err := lexbot.ParseSettings(raw)
+		if err != nil {
+			return preparedSettings{}, err
+		}
+		if ls.SecretAccessKey == lexbot.RedactedValue && prev != nil {
+			var old lexbot.Settings
+			if err := s.openInto(prev, &old); err != nil {
+				return preparedSettings{}, err
+			}
+			ls = ls.KeepSecret(old)
+		}
+		if ls.SecretAccessKey == lexbot.RedactedValue {
+			return preparedSettings{}, chat.FieldError("lex.secretAccessKey", "lex.secretAccessKey must be the secret itself, not the redacted placeholder (retype it when lex.accessKeyId changes)")
+		}
+		if ls, err = s.lex.Validate(ctx, ls); err != nil {
+			return preparedSettings{}, err
+		}
+		return preparedSettings{value: ls, redacted: ptr(ls.Redacted())}, nil
+	}
+	return preparedSettings{}, chat.FieldError("type", `type must be "lex" or "webhook"`)
+}
+
+func (p preparedSettings) into(v *BotView) {
+	switch r := p.redacted.(type) {
+	case *webhookbot.Settings:
+		v.Webhook = r
+	case *lexbot.Settings:
+		v.Lex = r
+	}
 }
 
 // CreateBot adds a bot to the actor's app. Admins only: a bot's settings
-// carry a credential and decide who answers the app's contacts.
+// carry a credential and decide who answers the app's contacts. A Lex
+// bot's settings are checked with Lex first, and its alias's locales kept.
 func (s *Service) CreateBot(ctx context.Context, actor Actor, in NewBot) (*BotView, error) {
 	if err := actor.require(chat.RoleAdmin); err != nil {
 		return nil, err
@@ -132,25 +336,17 @@ func (s *Service) CreateBot(ctx context.Context, actor Actor, in NewBot) (*BotVi
 	if err := validateBotFields(&in.Name, &in.AvatarURL); err != nil {
 		return nil, err
 	}
-	switch in.Type {
-	case chat.BotWebhook:
-	case chat.BotLex:
-		return nil, chat.FieldError("type", "Lex bots cannot be created through the API yet; use type webhook")
-	default:
-		return nil, chat.FieldError("type", `type must be "webhook"`)
-	}
-	ws, err := parseWebhook(in.Webhook)
+	raw, err := settingsFor(in.Type, in.Webhook, in.Lex)
 	if err != nil {
 		return nil, err
 	}
-	if ws.HeaderValue == webhookbot.RedactedValue {
-		// There is no stored secret to keep on a new bot: the client
-		// echoed a form it read elsewhere.
-		return nil, chat.FieldError("webhook.headerValue", "webhook.headerValue must be the secret itself, not the redacted placeholder")
+	p, err := s.prepareSettings(ctx, in.Type, raw, nil)
+	if err != nil {
+		return nil, err
 	}
 	b := &chat.Bot{ID: chat.NewID(), AppID: actor.AppID, Type: in.Type, Name: in.Name, AvatarURL: in.AvatarURL,
-		Enabled: in.Enabled == nil || *in.Enabled, AutoHandoff: in.AutoHandoff}
-	if b.Settings, err = s.sealWebhook(b.AppID, b.ID, ws); err != nil {
+		Enabled: in.Enabled == nil || *in.Enabled, AutoHandoff: in.AutoHandoff, Status: chat.BotStatusOK}
+	if b.Settings, err = s.sealSettings(b.AppID, b.ID, b.Type, p.value); err != nil {
 		return nil, err
 	}
 	if err := s.store.CreateBot(ctx, b); err != nil {
@@ -173,32 +369,12 @@ func (s *Service) CreateBot(ctx context.Context, actor Actor, in NewBot) (*BotVi
 		handleAll = true
 	}
 	s.log.InfoContext(ctx, "bot created", "app", b.AppID, "bot", b.ID, "type", string(b.Type))
-	return &BotView{Bot: *b, HandleAll: handleAll, Webhook: ptr(ws.Redacted())}, nil
+	v := &BotView{Bot: withoutSettings(*b), HandleAll: handleAll}
+	p.into(v)
+	return v, nil
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// view redacts b for an admin, given the app's handle-all bot.
-func (s *Service) view(b *chat.Bot, handleAllBotID string) (*BotView, error) {
-	v := &BotView{Bot: *b, HandleAll: handleAllBotID != "" && handleAllBotID == b.ID}
-	v.Bot.Settings = nil
-	if b.Type == chat.BotWebhook {
-		// Redacting needs only to know whether a secret is set, so reads
-		// never decrypt: the plaintext exists only where it is sent.
-		var st sealedWebhook
-		if len(b.Settings) > 0 {
-			if err := json.Unmarshal(b.Settings, &st); err != nil {
-				return nil, &chat.Error{Code: chat.CodeInternal, Message: "the bot's stored settings are unreadable", Cause: err}
-			}
-		}
-		ws := webhookbot.Settings{URL: st.URL, HeaderName: st.HeaderName, TimeoutSeconds: st.TimeoutSeconds}
-		if len(st.SealedHeaderValue) > 0 {
-			ws.HeaderValue = webhookbot.RedactedValue
-		}
-		v.Webhook = &ws
-	}
-	return v, nil
-}
 
 // GetBot returns a bot of the actor's app, redacted.
 func (s *Service) GetBot(ctx context.Context, actor Actor, id string) (*BotView, error) {
@@ -252,10 +428,17 @@ func (s *Service) ListBots(ctx context.Context, actor Actor) ([]BotView, error) 
 	return out, nil
 }
 
+// errBotChanged answers a save that raced with another: the settings were
+// checked against what the bot held when the request began.
+func errBotChanged() error {
+	return chat.Errorf(chat.CodeConflict, "the bot's settings changed while this request was checking them; load the bot and try again")
+}
+
 // UpdateBot changes a bot of the actor's app. Setting
 // handleAllNewConversations on it takes the mark from whichever bot held
 // it, in the same write; clearing it on the bot that holds it turns bot
-// routing off.
+// routing off. New Lex settings are checked with Lex before anything is
+// written; new settings of any type set the bot's status back to ok.
 func (s *Service) UpdateBot(ctx context.Context, actor Actor, id string, in BotPatch) (*BotView, error) {
 	if err := actor.require(chat.RoleAdmin); err != nil {
 		return nil, err
@@ -266,42 +449,36 @@ func (s *Service) UpdateBot(ctx context.Context, actor Actor, id string, in BotP
 	if err := validateBotFields(in.Name, in.AvatarURL); err != nil {
 		return nil, err
 	}
-	var newWebhook *webhookbot.Settings
-	if len(in.Webhook) > 0 && string(in.Webhook) != "null" {
-		ws, err := parseWebhook(in.Webhook)
+	var p *preparedSettings
+	var readSettings json.RawMessage
+	if present(in.Webhook) || present(in.Lex) {
+		prev, err := s.store.GetBot(ctx, actor.AppID, id)
 		if err != nil {
 			return nil, err
 		}
-		newWebhook = &ws
+		raw, err := settingsFor(prev.Type, in.Webhook, in.Lex)
+		if err != nil {
+			return nil, err
+		}
+		if !present(raw) {
+			return nil, chat.FieldError(string(prev.Type), "%s settings are required to change this bot's settings", prev.Type)
+		}
+		prepared, err := s.prepareSettings(ctx, prev.Type, raw, prev)
+		if err != nil {
+			return nil, err
+		}
+		p, readSettings = &prepared, prev.Settings
 	}
 	var handleAll string
-	var redacted *webhookbot.Settings
 	b, err := s.store.UpdateBot(ctx, actor.AppID, id, func(b *chat.Bot, r *store.AppRules) error {
-		if newWebhook != nil {
-			if b.Type != chat.BotWebhook {
-				return chat.FieldError("webhook", "webhook settings apply only to webhook bots")
-			}
-			ws := *newWebhook
-			if ws.HeaderValue == webhookbot.RedactedValue {
-				// Decrypt only to keep the old secret: an admin who
-				// retypes it can repair a bot whose secret no longer
-				// opens (after a master key change, say).
-				prev, err := s.openWebhook(b)
-				if err != nil {
-					return err
-				}
-				ws = ws.KeepSecret(prev)
+		if p != nil {
+			if !bytes.Equal(b.Settings, readSettings) {
+				return errBotChanged()
 			}
 			var err error
-			if ws.HeaderValue == webhookbot.RedactedValue {
-				// The placeholder came back under another header name:
-				// KeepSecret refuses to move a secret, so say so.
-				return chat.FieldError("webhook.headerValue", "webhook.headerValue must be retyped when webhook.headerName changes")
-			}
-			if b.Settings, err = s.sealWebhook(b.AppID, b.ID, ws); err != nil {
+			if b.Settings, err = s.sealSettings(b.AppID, b.ID, b.Type, p.value); err != nil {
 				return err
 			}
-			redacted = ptr(ws.Redacted())
 		}
 		if in.Name != nil {
 			b.Name = *in.Name
@@ -329,14 +506,133 @@ func (s *Service) UpdateBot(ctx context.Context, actor Actor, id string, in BotP
 	if err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "bot updated", "app", b.AppID, "bot", b.ID, "settings_changed", newWebhook != nil)
-	if redacted != nil {
-		return &BotView{Bot: withoutSettings(*b), HandleAll: handleAll == b.ID, Webhook: redacted}, nil
+	if p != nil {
+		// The status described the settings just replaced (and new Lex
+		// settings were checked with Lex on the way in).
+		s.setBotStatus(ctx, b, chat.BotStatusOK, "")
+	}
+	s.log.InfoContext(ctx, "bot updated", "app", b.AppID, "bot", b.ID, "settings_changed", p != nil)
+	if p != nil {
+		v := &BotView{Bot: withoutSettings(*b), HandleAll: handleAll == b.ID}
+		p.into(v)
+		return v, nil
 	}
 	return s.view(b, handleAll)
 }
 
 func withoutSettings(b chat.Bot) chat.Bot { b.Settings = nil; return b }
+
+// setBotStatus records a bot's health and updates b to match. A failure is
+// logged, not returned: the status is advice for admins, and the action
+// that found it out (a save, a turn) has its own outcome to report.
+func (s *Service) setBotStatus(ctx context.Context, b *chat.Bot, status chat.BotStatus, detail string) {
+	detail = chat.TrimNote(detail)
+	if b.Status == status && b.StatusDetail == detail {
+		return
+	}
+	if err := s.store.SetBotStatus(context.WithoutCancel(ctx), b.AppID, b.ID, status, detail); err != nil {
+		s.log.WarnContext(ctx, "recording the bot's status failed", "app", b.AppID, "bot", b.ID, "status", string(status), "err", err)
+		return
+	}
+	if status != chat.BotStatusOK {
+		s.log.WarnContext(ctx, "bot status changed", "app", b.AppID, "bot", b.ID, "status", string(status), "detail", detail)
+	}
+	b.Status, b.StatusDetail = status, detail
+}
+
+// noteBotFailure marks a bot whose turn failed for a reason an admin must
+// fix: refused credentials, or settings that name what is not there.
+// Failures that may heal by themselves (timeouts, throttling) leave the
+// status alone.
+func (s *Service) noteBotFailure(ctx context.Context, b *chat.Bot, kind bot.Kind, message string) {
+	switch kind {
+	case bot.Unauthorized:
+		s.setBotStatus(ctx, b, chat.BotStatusCredentialsInvalid, message)
+	case bot.Misconfigured:
+		s.setBotStatus(ctx, b, chat.BotStatusMisconfigured, message)
+	}
+}
+
+// statusForSetupError is the bot status a failed Lex validation means;
+// ok is false for failures that say nothing about the bot (Lex busy).
+func statusForSetupError(err error) (chat.BotStatus, bool) {
+	switch c := chat.ErrorCode(err); {
+	case c == chat.CodeLexCredentialsInvalid || c == chat.CodeLexPermissionDenied:
+		return chat.BotStatusCredentialsInvalid, true
+	case chat.IsLexSetupCode(c) || c == chat.CodeInvalid:
+		return chat.BotStatusMisconfigured, true
+	}
+	return "", false
+}
+
+// ValidateBot checks a Lex bot's stored settings with Lex again, as the
+// dashboard's "validate" button does: the locales are read afresh and the
+// bot's status set from the outcome. A failure is returned as the same
+// error saving would give, after being recorded as the bot's status.
+func (s *Service) ValidateBot(ctx context.Context, actor Actor, id string) (*BotView, error) {
+	if err := actor.require(chat.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if err := chat.ValidateID("id", id); err != nil {
+		return nil, chat.NotFound("bot")
+	}
+	b, err := s.store.GetBot(ctx, actor.AppID, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Type != chat.BotLex {
+		return nil, chat.Errorf(chat.CodeInvalid, "only Lex bots are validated against their service; this bot's type is %s", b.Type)
+	}
+	var ls lexbot.Settings
+	if err := s.openInto(b, &ls); err != nil {
+		return nil, err
+	}
+	checked, err := s.lex.Validate(ctx, ls)
+	if err != nil {
+		if st, ok := statusForSetupError(err); ok {
+			var ce *chat.Error
+			errors.As(err, &ce)
+			s.setBotStatus(ctx, b, st, ce.Message)
+		}
+		s.log.InfoContext(ctx, "bot validation failed", "app", b.AppID, "bot", b.ID, "code", string(chat.ErrorCode(err)))
+		return nil, err
+	}
+	read := b.Settings
+	b, err = s.store.UpdateBot(ctx, actor.AppID, id, func(cur *chat.Bot, _ *store.AppRules) error {
+		if !bytes.Equal(cur.Settings, read) {
+			return errBotChanged()
+		}
+		var err error
+		cur.Settings, err = s.sealSettings(cur.AppID, cur.ID, cur.Type, checked)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.setBotStatus(ctx, b, chat.BotStatusOK, "")
+	s.log.InfoContext(ctx, "bot validated", "app", b.AppID, "bot", b.ID, "locales", strings.Join(checked.Locales, ","))
+	r, err := s.store.GetAppRules(ctx, actor.AppID)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(b, handleAllOf(r))
+}
+
+// DiscoverLex lists the Lex bots, aliases and enabled locales that the
+// given keys can see, so an admin picks them instead of typing ids. The
+// keys are used for this call only and never stored or logged.
+func (s *Service) DiscoverLex(ctx context.Context, actor Actor, in lexbot.DiscoverInput) ([]lexbot.DiscoveredBot, error) {
+	if err := actor.require(chat.RoleAdmin); err != nil {
+		return nil, err
+	}
+	bots, err := s.lex.Discover(ctx, in)
+	if err != nil {
+		s.log.InfoContext(ctx, "lex discovery failed", "app", actor.AppID, "region", in.Region, "code", string(chat.ErrorCode(err)))
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "lex discovery", "app", actor.AppID, "region", in.Region, "bots", len(bots))
+	return bots, nil
+}
 
 // DeleteBot removes a bot of the actor's app. It is refused (CodeConflict)
 // while the bot holds conversations that are not closed: deleting it would
@@ -357,25 +653,16 @@ func (s *Service) DeleteBot(ctx context.Context, actor Actor, id string) error {
 }
 
 // BotSettings returns a bot with its Settings decrypted into the JSON its
-// connector parses (webhookbot.ParseSettings for a webhook bot). It is for
-// the bot-turn pipeline only: the result holds the secret, so it must
+// connector parses (webhookbot.ParseSettings, lexbot's settings). It is
+// for the bot-turn pipeline only: the result holds the secret, so it must
 // never reach a client or a log.
 func (s *Service) BotSettings(ctx context.Context, appID, botID string) (*chat.Bot, error) {
 	b, err := s.store.GetBot(ctx, appID, botID)
 	if err != nil {
 		return nil, err
 	}
-	switch b.Type {
-	case chat.BotWebhook:
-		ws, err := s.openWebhook(b)
-		if err != nil {
-			return nil, err
-		}
-		if b.Settings, err = json.Marshal(ws); err != nil {
-			return nil, err
-		}
-	default:
-		// Types without sealed fields are stored as their connector reads them.
+	if b.Settings, err = s.openSettings(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

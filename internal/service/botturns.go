@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/bot"
@@ -23,7 +25,12 @@ const applyTimeout = 15 * time.Second
 // heals an enqueue that failed the first time and otherwise adds nothing.
 func (s *Service) enqueueForMessage(ctx context.Context, m *chat.Message) error {
 	if m.Sender.Type != chat.SenderContact {
-		return nil // the common case for agents and bots costs no read
+		// A bot turn's replies are counted by applyOutcome once they are
+		// published, so the contact is not kept waiting for the statistic.
+		if !isBotTurnReply(m) {
+			s.recordFirstResponse(ctx, m)
+		}
+		return nil
 	}
 	conv, err := s.store.GetConversation(ctx, m.AppID, m.ConversationID)
 	if err != nil {
@@ -42,6 +49,12 @@ func (s *Service) enqueueForMessage(ctx context.Context, m *chat.Message) error 
 		s.wakeBots()
 	}
 	return err
+}
+
+// isBotTurnReply tells a bot turn's reply (keyed by chat.BotReplyKey) from
+// a bot message posted through the API.
+func isBotTurnReply(m *chat.Message) bool {
+	return m.Sender.Type == chat.SenderBot && strings.HasPrefix(m.ClientKey, "bt:")
 }
 
 // enqueueEvent queues an event turn (a welcome, or a bot-to-bot handoff's
@@ -84,7 +97,14 @@ func (s *Service) RunBotTurn(ctx context.Context, r BotRun) error {
 		// the turn was queued: the bot must not hear it.
 		return s.finishTurn(ctx, t, chat.BotTurnHandedOff, why)
 	}
-	o := r.Runner.Run(ctx, bt, nil)
+	// The state is read after the turn was claimed: the previous turn of
+	// the conversation finished (and wrote its state) before this one
+	// could be claimed, so this is the state it left.
+	state, _, err := s.store.GetBotState(ctx, t.AppID, t.ConversationID, t.BotID)
+	if err != nil {
+		return err
+	}
+	o := r.Runner.Run(ctx, bt, state)
 	if o.Cancelled {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
 		defer cancel()
@@ -159,22 +179,40 @@ func (s *Service) loadBotTurn(ctx context.Context, t chat.BotTurn) (bot.Turn, st
 // repeat, because a node that dies half way leaves the turn to another
 // node that will run it, and apply it, again.
 func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot, o turn.Outcome) error {
+	var first *chat.Message
 	for i, r := range o.Replies {
 		m := chat.NewMessage{Sender: chat.Sender{Type: chat.SenderBot, ID: b.ID}, Text: r.Text, Metadata: r.Metadata, ClientKey: chat.BotReplyKey(t.ID, i)}
-		if _, _, err := s.appendMessage(ctx, t.AppID, t.ConversationID, m); err != nil {
+		msg, _, err := s.appendMessage(ctx, t.AppID, t.ConversationID, m)
+		if err != nil {
 			return fmt.Errorf("posting reply %d of bot turn %s: %w", i, t.ID, err)
 		}
+		if first == nil {
+			first = msg
+		}
+	}
+	if first != nil {
+		s.recordFirstResponse(ctx, first)
 	}
 	for _, w := range o.Warnings {
 		s.log.WarnContext(ctx, "bot turn warning", "app", t.AppID, "bot", b.ID, "turn", t.ID, "warning", w)
 	}
 	trig, ok := o.Trigger()
 	if !ok {
-		return s.finishTurn(ctx, t, chat.BotTurnDone, "")
+		if err := s.applyActions(ctx, t, b, o.Actions); err != nil {
+			return err
+		}
+		return s.finishTurnState(ctx, t, chat.BotTurnDone, "", o.State)
 	}
+	if len(o.Actions) > 0 {
+		// The conversation is leaving the bot (or the bot failed): it is
+		// no longer the bot's to resolve or to ask a rating for.
+		s.log.InfoContext(ctx, "bot actions ignored: the turn hands off", "app", t.AppID, "turn", t.ID, "actions", o.Actions)
+	}
+	trig.Intent = o.Intent
 	note := string(trig.Kind)
 	if o.Failed != nil {
 		note += ": " + o.Failed.Message
+		s.noteBotFailure(ctx, b, o.Failed.Kind, o.Failed.Message)
 	}
 	d, err := s.handoff(ctx, t.AppID, t.ConversationID, trig, b, "bt:"+t.ID)
 	if err != nil {
@@ -194,20 +232,39 @@ func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot,
 		if o.Failed != nil {
 			state = chat.BotTurnFailed
 		}
-		return s.finishTurn(ctx, t, state, note+" (handoff skipped: "+string(d.Reason)+")")
+		return s.finishTurnState(ctx, t, state, note+" (handoff skipped: "+string(d.Reason)+")", o.State)
 	}
 	// Finish before cancelling: cancelling marks every open turn of the
 	// conversation, this one included, and would refuse this finish.
-	if err := s.finishTurn(ctx, t, chat.BotTurnHandedOff, note); err != nil {
+	if err := s.finishTurnState(ctx, t, chat.BotTurnHandedOff, note, o.State); err != nil {
 		return err
 	}
 	return s.afterHandoff(ctx, t.AppID, t.ConversationID, d)
 }
 
-// finishTurn ends a turn; a refused finish means another holder (or a
-// handoff) owns it now, which is not an error for this node.
+// finishTurn ends a turn the bot never ran (the conversation moved on).
 func (s *Service) finishTurn(ctx context.Context, t chat.BotTurn, state chat.BotTurnState, note string) error {
-	err := s.store.FinishBotTurn(ctx, t.ID, t.LeaseToken, state, note)
+	return s.finished(ctx, t, state, note, s.store.FinishBotTurn(ctx, t.ID, t.LeaseToken, state, note))
+}
+
+// finishTurnState ends a turn the bot answered (or failed): the bot's
+// state for the conversation's next turn is written with the finish, so a
+// re-run after a crash starts from the state before it.
+func (s *Service) finishTurnState(ctx context.Context, t chat.BotTurn, state chat.BotTurnState, note string, botState json.RawMessage) error {
+	err := s.store.FinishBotTurnWithState(ctx, t.ID, t.LeaseToken, state, note, botState)
+	if chat.IsCode(err, chat.CodeInvalid) && botState != nil {
+		// A connector's state the store refuses (too big) must not keep
+		// the turn open for ever: the turn ends, and the next one starts
+		// from the state before.
+		s.log.WarnContext(ctx, "bot state not kept", "app", t.AppID, "bot", t.BotID, "turn", t.ID, "err", err)
+		err = s.store.FinishBotTurnWithState(ctx, t.ID, t.LeaseToken, state, note, nil)
+	}
+	return s.finished(ctx, t, state, note, err)
+}
+
+// finished reads a finish's answer: a refused finish means another holder
+// (or a handoff) owns the turn now, which is not an error for this node.
+func (s *Service) finished(ctx context.Context, t chat.BotTurn, state chat.BotTurnState, note string, err error) error {
 	if chat.IsCode(err, chat.CodeConflict) {
 		s.log.DebugContext(ctx, "bot turn finished elsewhere", "turn", t.ID)
 		return nil

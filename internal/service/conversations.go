@@ -125,18 +125,19 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 	}
 	s.log.InfoContext(ctx, "conversation started", "app", actor.AppID, "conversation", c.ID, "contact", contact.ID,
 		"route", string(d.Reason), "notify_all", d.NotifyAll, "bot_skipped", d.BotSkipped)
-	// Only a queued contact is told: in notify-everybody mode with nobody
-	// connected yet the conversation is still in front of every agent, and
-	// a greeting of "nobody is here" on every start would be noise.
-	if c.Status == chat.StatusWaiting && !in.SkipRouting {
+	if tellsAway(in, c, d, rin) {
 		// Queued with agents online but all at their limit, Route gives no
 		// away text; the contact must still hear that a person is coming.
 		away := d.AwayMessage
 		if away == "" {
 			away = rin.Rules.AwayMessage(contact.Language)
 		}
-		if err := s.postAway(ctx, actor.AppID, c.ID, away, "route:away"); err != nil {
+		if err := s.tellContact(ctx, actor.AppID, c.ID, away, "route:away"); err != nil {
 			s.log.ErrorContext(ctx, "posting the away message failed", "app", actor.AppID, "conversation", c.ID, "err", err)
+		}
+	} else if greetsWithWelcome(in, c, rin.Rules) {
+		if err := s.tellContact(ctx, actor.AppID, c.ID, rin.Rules.WelcomeMessage(contact.Language), "route:welcome"); err != nil {
+			s.log.ErrorContext(ctx, "posting the welcome message failed", "app", actor.AppID, "conversation", c.ID, "err", err)
 		}
 	}
 	if c.Assignee != nil && c.Assignee.Type == chat.AssigneeBot && !in.SkipBotEvent {
@@ -152,6 +153,33 @@ func (s *Service) StartConversation(ctx context.Context, actor Actor, in NewConv
 		}
 	}
 	return c, nil
+}
+
+// tellsAway says whether a new conversation's contact is told the away
+// message: when it queues; when the team is closed (outside business
+// hours) and people, not a bot, have it; and when nobody qualified and
+// the default agent took it in automatic mode, because then a person is
+// named but may well be away. Not in notify-everybody mode with nobody
+// connected during open hours: the conversation is in front of every agent
+// as soon as one connects, and "nobody is here" on every start would be
+// noise.
+func tellsAway(in NewConversation, c *chat.Conversation, d chat.RouteDecision, rin chat.RouteInput) bool {
+	if in.SkipRouting || in.Assignee != nil || c.Assignee != nil && c.Assignee.Type == chat.AssigneeBot {
+		return false
+	}
+	return c.Status == chat.StatusWaiting || rin.OutsideHours || d.Reason == chat.ReasonDefaultAgent && d.AwayMessage != ""
+}
+
+// greetsWithWelcome says whether a new conversation gets the app's welcome
+// text: only one the rules placed with people (a bot's greeting is the
+// bot's own, and a queued contact hears the away message instead), and
+// only when the app wrote a welcome, so that integrations that greet in
+// their own way are not greeted twice.
+func greetsWithWelcome(in NewConversation, c *chat.Conversation, r chat.Rules) bool {
+	if in.SkipRouting || in.Assignee != nil || len(r.Welcome) == 0 || c.Status == chat.StatusWaiting {
+		return false
+	}
+	return c.Assignee == nil || c.Assignee.Type == chat.AssigneeAgent
 }
 
 // startRouteInput is routeInput for a new conversation, with the app's
@@ -307,10 +335,12 @@ func (s *Service) ChangeStatus(ctx context.Context, actor Actor, id string, to c
 	if err := chat.ValidateID("id", id); err != nil {
 		return nil, chat.NotFound("conversation")
 	}
+	var byBot string
 	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
 		if err := chat.CheckTransition(c.Status, to); err != nil {
 			return err
 		}
+		byBot = resolvedByBot(c, to)
 		c.Status = to
 		return nil
 	})
@@ -318,6 +348,9 @@ func (s *Service) ChangeStatus(ctx context.Context, actor Actor, id string, to c
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "conversation status changed", "app", actor.AppID, "conversation", id, "status", to.String())
+	if byBot != "" {
+		s.recordBotResolved(ctx, actor.AppID, id, byBot, "status")
+	}
 	return c, nil
 }
 
@@ -347,6 +380,16 @@ func (s *Service) ChangeAssignee(ctx context.Context, actor Actor, id string, to
 	}
 	s.log.InfoContext(ctx, "conversation assigned", "app", actor.AppID, "conversation", id)
 	return c, nil
+}
+
+// resolvedByBot returns the bot that holds c when a change to status to
+// resolves it: the conversation ends without a person ever taking it,
+// which is what "bot-resolved" counts.
+func resolvedByBot(c *chat.Conversation, to chat.Status) string {
+	if to != chat.StatusResolved || c.Status == chat.StatusResolved || c.Assignee == nil || c.Assignee.Type != chat.AssigneeBot {
+		return ""
+	}
+	return c.Assignee.ID
 }
 
 func isJSONNull(raw json.RawMessage) bool {

@@ -72,6 +72,7 @@ func (s *Service) handoff(ctx context.Context, appID, convID string, trig chat.T
 	if err == nil && !d.Skipped {
 		s.log.InfoContext(ctx, "conversation handed off", "app", appID, "conversation", convID, "trigger", string(trig.Kind),
 			"from_bot", fromBot, "route", string(d.RouteReason), "fallback", string(d.Fallback), "status", d.Status.String())
+		s.recordHandoff(ctx, appID, convID, d, trig, keyPrefix)
 	}
 	return d, err
 }
@@ -129,7 +130,7 @@ func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.Ha
 		}
 	}
 	if d.ContactMessage != "" {
-		if err := s.postAway(ctx, appID, convID, d.ContactMessage, keyPrefix+":away"); err != nil {
+		if err := s.tellContact(ctx, appID, convID, d.ContactMessage, keyPrefix+":away"); err != nil {
 			return chat.HandoffDecision{}, err
 		}
 	}
@@ -146,7 +147,20 @@ func (s *Service) afterHandoff(ctx context.Context, appID, convID string, d chat
 	if _, err := s.store.CancelBotTurns(ctx, appID, convID, "handed off: "+string(d.Reason)); err != nil {
 		return err
 	}
-	if d.Assignee != nil && d.Assignee.Type == chat.AssigneeBot {
+	toBot := d.Assignee != nil && d.Assignee.Type == chat.AssigneeBot
+	if d.RemoveBot {
+		// Detached, the old bot is no longer one of the conversation's
+		// bots: its memory of it (Lex's session) is gone, and a later
+		// hand-back to it starts it afresh.
+		keep := ""
+		if toBot {
+			keep = d.Assignee.ID
+		}
+		if err := s.store.DetachBots(ctx, appID, convID, keep); err != nil {
+			return fmt.Errorf("detaching the bot: %w", err)
+		}
+	}
+	if toBot {
 		// A bot-to-bot handoff: the new bot gets the event it was handed,
 		// or a plain welcome when the old bot named none.
 		ev := d.BotEvent
@@ -168,6 +182,27 @@ func (s *Service) botLeft(ctx context.Context, appID, convID string, from, to *c
 	}
 	if _, err := s.store.CancelBotTurns(ctx, appID, convID, "reassigned"); err != nil {
 		return fmt.Errorf("cancelling the bot's turns: %w", err)
+	}
+	if to != nil && to.Type == chat.AssigneeBot {
+		return nil
+	}
+	// A bot's conversation given straight to a person (or to nobody) by the
+	// API is a take-over that skipped the handoff rules: it still counts as
+	// one, and the bot is still detached when the rules say so.
+	d := chat.HandoffDecision{Reason: chat.HandoffTakeOver, FromBotID: from.ID, Assignee: to}
+	s.recordHandoff(ctx, appID, convID, d, chat.Trigger{Kind: chat.TriggerTakeOver}, "reassign:"+chat.NewID())
+	conv, err := s.store.GetConversation(ctx, appID, convID)
+	if err != nil {
+		return err
+	}
+	rules, _, err := s.EffectiveRules(ctx, appID, conv.TeamID)
+	if err != nil {
+		return err
+	}
+	if rules.RemoveBotOnHandoff {
+		if err := s.store.DetachBots(ctx, appID, convID, ""); err != nil {
+			return fmt.Errorf("detaching the bot: %w", err)
+		}
 	}
 	return nil
 }

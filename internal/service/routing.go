@@ -91,10 +91,11 @@ func (s *Service) routeLocked(ctx context.Context, convID string, in chat.RouteI
 	return d, c, nil
 }
 
-// postAway tells the contact that nobody can answer soon. It is skipBot:
-// the contact is talking to the queue, not to a bot. key makes it
-// idempotent for a caller that repeats the step.
-func (s *Service) postAway(ctx context.Context, appID, convID, text, key string) error {
+// tellContact posts the app's own words to the contact: the away message
+// (nobody can answer soon) or the welcome. It is skipBot: the contact is
+// hearing from the app, not talking to a bot. key makes it idempotent for
+// a caller that repeats the step.
+func (s *Service) tellContact(ctx context.Context, appID, convID, text, key string) error {
 	m := chat.NewMessage{Sender: chat.Sender{Type: chat.SenderSystem}, Text: text,
 		Metadata: chat.Metadata{chat.MetaSkipBot: "true"}, ClientKey: key}
 	_, _, err := s.appendMessage(ctx, appID, convID, m)

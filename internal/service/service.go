@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot"
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
@@ -43,6 +44,7 @@ type Service struct {
 	dummy     string
 
 	publicURL string
+	lex       LexSetup
 	// botWake tells this node's bot worker that a turn was queued, so it
 	// claims at once instead of at its next poll.
 	botWake chan struct{}
@@ -66,6 +68,9 @@ type Options struct {
 	// PublicURL prefixes the signed file URLs handed to bots, whose code
 	// fetches them from outside.
 	PublicURL string
+	// LexSetup checks Lex bots' settings; nil means lexbot.NewSetup's
+	// default, which calls AWS (or the settings' endpoint).
+	LexSetup LexSetup
 }
 
 // New builds a Service.
@@ -82,10 +87,14 @@ func New(o Options) *Service {
 		uploadMaxBytes: o.UploadMaxBytes,
 		sessionTTL:     o.SessionTTL,
 		publicURL:      strings.TrimRight(o.PublicURL, "/"),
+		lex:            o.LexSetup,
 		botWake:        make(chan struct{}, 1),
 	}
 	if s.bus == nil {
 		s.bus = bus.NewLocal()
+	}
+	if s.lex == nil {
+		s.lex = lexbot.NewSetup(lexbot.SetupOptions{})
 	}
 	if s.passwords == (auth.Params{}) {
 		s.passwords = auth.DefaultParams

@@ -226,6 +226,12 @@ func (s *Service) handBack(ctx context.Context, conv *chat.Conversation, botID s
 	if err != nil {
 		return nil, err
 	}
+	// Another bot's memory of the conversation belongs to a chat it no
+	// longer has; the bot handed back keeps its own, and picks up where
+	// it left off unless it was detached at the handoff.
+	if err := s.store.DetachBots(ctx, appID, conv.ID, botID); err != nil {
+		return nil, err
+	}
 	n := *hb.Notice
 	n.ClientKey = "ho:" + chat.NewID() + ":notice"
 	if _, _, err := s.appendMessage(ctx, appID, conv.ID, n); err != nil {

@@ -56,6 +56,10 @@ type Store interface {
 	// the bot out of the app's and the teams' rules, so no rule ever names
 	// a bot that is gone.
 	DeleteBot(ctx context.Context, appID, id string) error
+	// SetBotStatus records a bot's health (detail cut like a turn note,
+	// chat.TrimNote) without touching anything else, so a
+	// failing turn can report it while an admin edits the bot.
+	SetBotStatus(ctx context.Context, appID, id string, status chat.BotStatus, detail string) error
 
 	// GetAppRules returns the app's rules, chat.DefaultRules with no
 	// business hours when none are stored. An unknown app is CodeNotFound.
@@ -185,6 +189,44 @@ type Store interface {
 	// running turn's holder then finds its lease lost.
 	CancelBotTurns(ctx context.Context, appID, conversationID, note string) (int, error)
 
+	// Connector state: what a bot's connector keeps between the turns of
+	// one conversation (Lex's session attributes, a fallback count). A bot
+	// with a row takes part in the conversation, even with no state; its
+	// row goes when it is detached (RemoveBotOnHandoff) or when the
+	// conversation is handed back to another bot.
+
+	// GetBotState returns the bot's state in the conversation; ok is false
+	// when the bot has no row there (it never finished a turn in it, or it
+	// was detached), and state is nil when it has a row but no state.
+	GetBotState(ctx context.Context, appID, conversationID, botID string) (state json.RawMessage, ok bool, err error)
+	// FinishBotTurnWithState is FinishBotTurn that, in the same
+	// transaction, records the turn's bot as taking part and stores its
+	// state (nil keeps the stored state). So a turn's outcome and the state
+	// the next turn starts from are written together or not at all.
+	FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage) error
+	// DetachBots deletes the rows (and state) of the conversation's bots
+	// other than keepBotID ("" detaches every bot).
+	DetachBots(ctx context.Context, appID, conversationID, keepBotID string) error
+
+	// Analytics events, recorded when they happen (chat.AnalyticsEvent).
+
+	// RecordAnalytics stores e and fills in its time, unless the app has an
+	// event with e.Key already: then nothing is written, e is set to the
+	// stored event and created is false. The conversation must be the app's.
+	RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (created bool, err error)
+	// RecordFirstResponse records the first-response events m answers, if
+	// they are due: m is an agent's or bot's message, and the conversation
+	// has a contact message before it and no such event yet. Idempotent.
+	RecordFirstResponse(ctx context.Context, m *chat.Message) error
+	// AnalyticsSummary counts the app's events and new conversations with
+	// from <= time < to.
+	AnalyticsSummary(ctx context.Context, appID string, from, to time.Time) (*AnalyticsSummary, error)
+
+	// IdleConversations returns up to limit of the app's conversations that
+	// are not closed, belong to one of teamIDs ("" for no team), and have
+	// had no activity (message or change) since before; oldest first.
+	IdleConversations(ctx context.Context, appID string, teamIDs []string, before time.Time, limit int) ([]chat.Conversation, error)
+
 	CreateUpload(ctx context.Context, u *chat.Upload) error
 	GetUpload(ctx context.Context, appID, id string) (*chat.Upload, error)
 
@@ -229,6 +271,44 @@ type RoundRobin struct {
 	// to them that are not closed, the one being placed excluded. Agents
 	// with none are absent.
 	OpenChats map[string]int
+}
+
+// AnalyticsSummary is what the dashboard's analytics show for a window.
+type AnalyticsSummary struct {
+	// From and To are the window: from <= time < to.
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Conversations counts conversations created in the window.
+	Conversations int64 `json:"conversations"`
+	BotResolved   int64 `json:"botResolved"`
+	HandedOff     int64 `json:"handedOff"`
+	// HandoffsByReason counts handoffs by trigger (chat.HandoffReason).
+	HandoffsByReason map[string]int64 `json:"handoffsByReason"`
+	// TopHandoffIntents are the bots' last intents before handoffs, most
+	// frequent first (at most MaxTopIntents); handoffs without an intent
+	// are not listed.
+	TopHandoffIntents []IntentCount `json:"topHandoffIntents"`
+	// FirstResponse is keyed by chat.FirstResponseAny and FirstResponseHuman.
+	FirstResponse map[string]ResponseTimes `json:"firstResponse"`
+	CSATCount     int64                    `json:"csatCount"`
+	// CSATAverage is 0 when CSATCount is 0.
+	CSATAverage float64 `json:"csatAverage"`
+}
+
+// MaxTopIntents bounds AnalyticsSummary.TopHandoffIntents.
+const MaxTopIntents = 10
+
+// IntentCount is how many handoffs followed one intent.
+type IntentCount struct {
+	Intent string `json:"intent"`
+	Count  int64  `json:"count"`
+}
+
+// ResponseTimes summarises one kind of first response.
+type ResponseTimes struct {
+	Count int64 `json:"count"`
+	// MedianMillis is the lower median; 0 when Count is 0.
+	MedianMillis int64 `json:"medianMillis"`
 }
 
 // AgentRef names an agent of an app, as SetNodeConnections records them.

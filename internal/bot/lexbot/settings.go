@@ -4,6 +4,7 @@
 package lexbot
 
 import (
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -127,26 +128,40 @@ func (s Settings) Validate() error {
 		return chat.FieldError("lex.handoffAttribute", "lex.handoffAttribute must be 1 to 100 letters, digits or _.:-")
 	}
 	if s.Endpoint != "" {
-		if err := validateEndpoint(s.Endpoint); err != nil {
+		if err := validateEndpoint("lex.endpoint", s.Endpoint); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func validateEndpoint(raw string) error {
-	const f = "lex.endpoint"
+// validateEndpoint checks an endpoint URL given as field f. Private and
+// loopback addresses are allowed on purpose: the endpoint is set by an
+// admin, and a VPC endpoint or the local runtime lives on exactly such an
+// address. Link-local ones are not: no Lex endpoint lives there, but the
+// cloud's instance-metadata service (169.254.169.254) does.
+func validateEndpoint(f, raw string) error {
 	if len(raw) > 2048 || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return chat.FieldError(f, "lex.endpoint must be a URL of at most 2048 bytes without spaces")
+		return chat.FieldError(f, "%s must be a URL of at most 2048 bytes without spaces", f)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.Opaque != "" {
-		return chat.FieldError(f, "lex.endpoint must be an absolute http:// or https:// URL")
+		return chat.FieldError(f, "%s must be an absolute http:// or https:// URL", f)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return chat.FieldError(f, "lex.endpoint must not contain credentials, a query or a fragment")
+		return chat.FieldError(f, "%s must not contain credentials, a query or a fragment", f)
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && isLinkLocal(ip) {
+		return chat.FieldError(f, "%s must not be a link-local address such as the instance-metadata service", f)
 	}
 	return nil
+}
+
+// isLinkLocal reports whether ip is link-local (169.254.0.0/16, fe80::/10),
+// also when written as an IPv4-mapped IPv6 address.
+func isLinkLocal(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()
 }
 
 // IsBotID reports whether s.BotID is an id rather than a name.

@@ -6,6 +6,7 @@ package metered
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,6 +109,9 @@ func (m *Store) UpdateBot(ctx context.Context, appID, id string, fn func(*chat.B
 }
 func (m *Store) DeleteBot(ctx context.Context, appID, id string) error {
 	return observeErr(m, "DeleteBot", func() error { return m.s.DeleteBot(ctx, appID, id) })
+}
+func (m *Store) SetBotStatus(ctx context.Context, appID, id string, status chat.BotStatus, detail string) error {
+	return observeErr(m, "SetBotStatus", func() error { return m.s.SetBotStatus(ctx, appID, id, status, detail) })
 }
 
 func (m *Store) GetAppRules(ctx context.Context, appID string) (*store.AppRules, error) {
@@ -243,4 +247,35 @@ func (m *Store) PendingBotTurns(ctx context.Context, appID, conversationID strin
 }
 func (m *Store) CancelBotTurns(ctx context.Context, appID, conversationID, note string) (int, error) {
 	return observe(m, "CancelBotTurns", func() (int, error) { return m.s.CancelBotTurns(ctx, appID, conversationID, note) })
+}
+
+func (m *Store) GetBotState(ctx context.Context, appID, conversationID, botID string) (json.RawMessage, bool, error) {
+	start := time.Now()
+	state, ok, err := m.s.GetBotState(ctx, appID, conversationID, botID)
+	outcome := "ok"
+	if err != nil {
+		outcome = string(chat.ErrorCode(err))
+	}
+	m.hist.WithLabelValues("GetBotState", outcome).Observe(time.Since(start).Seconds())
+	return state, ok, err
+}
+func (m *Store) FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage) error {
+	return observeErr(m, "FinishBotTurnWithState", func() error { return m.s.FinishBotTurnWithState(ctx, id, token, state, note, botState) })
+}
+func (m *Store) DetachBots(ctx context.Context, appID, conversationID, keepBotID string) error {
+	return observeErr(m, "DetachBots", func() error { return m.s.DetachBots(ctx, appID, conversationID, keepBotID) })
+}
+func (m *Store) RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (bool, error) {
+	return observe(m, "RecordAnalytics", func() (bool, error) { return m.s.RecordAnalytics(ctx, e) })
+}
+func (m *Store) RecordFirstResponse(ctx context.Context, msg *chat.Message) error {
+	return observeErr(m, "RecordFirstResponse", func() error { return m.s.RecordFirstResponse(ctx, msg) })
+}
+func (m *Store) AnalyticsSummary(ctx context.Context, appID string, from, to time.Time) (*store.AnalyticsSummary, error) {
+	return observe(m, "AnalyticsSummary", func() (*store.AnalyticsSummary, error) { return m.s.AnalyticsSummary(ctx, appID, from, to) })
+}
+func (m *Store) IdleConversations(ctx context.Context, appID string, teamIDs []string, before time.Time, limit int) ([]chat.Conversation, error) {
+	return observe(m, "IdleConversations", func() ([]chat.Conversation, error) {
+		return m.s.IdleConversations(ctx, appID, teamIDs, before, limit)
+	})
 }

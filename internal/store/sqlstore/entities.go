@@ -276,13 +276,13 @@ func (s *Store) listTeams(ctx context.Context, appID, onlyID string) ([]chat.Tea
 	return out, wrapRowsErr(rows, "list teams")
 }
 
-const botCols = "id, app_id, type, name, avatar_url, enabled, auto_handoff, settings, created_at"
+const botCols = "id, app_id, type, name, avatar_url, enabled, auto_handoff, settings, created_at, status, status_detail"
 
 func scanBot(sc interface{ Scan(...any) error }) (*chat.Bot, error) {
 	var b chat.Bot
 	var created int64
 	var settings string
-	if err := sc.Scan(&b.ID, &b.AppID, &b.Type, &b.Name, &b.AvatarURL, &b.Enabled, &b.AutoHandoff, &settings, &created); err != nil {
+	if err := sc.Scan(&b.ID, &b.AppID, &b.Type, &b.Name, &b.AvatarURL, &b.Enabled, &b.AutoHandoff, &settings, &created, &b.Status, &b.StatusDetail); err != nil {
 		return nil, err
 	}
 	if settings != "" {
@@ -297,12 +297,20 @@ func (s *Store) CreateBot(ctx context.Context, b *chat.Bot) error {
 		b.ID = chat.NewID()
 	}
 	b.CreatedAt = s.now()
+	if b.Status == "" {
+		b.Status = chat.BotStatusOK
+	}
+	if !b.Status.Valid() {
+		return chat.FieldError("status", "unknown bot status %q", b.Status)
+	}
+	b.StatusDetail = chat.TrimNote(b.StatusDetail)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.requireApp(ctx, tx, b.AppID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO bots ("+botCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			b.ID, b.AppID, string(b.Type), b.Name, b.AvatarURL, b.Enabled, b.AutoHandoff, string(b.Settings), micros(b.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO bots ("+botCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			b.ID, b.AppID, string(b.Type), b.Name, b.AvatarURL, b.Enabled, b.AutoHandoff, string(b.Settings), micros(b.CreatedAt),
+			string(b.Status), b.StatusDetail)
 		if err != nil {
 			if s.isUnique(err) {
 				return chat.Errorf(chat.CodeConflict, "bot id already exists").WithDetail("field", "id")
@@ -319,6 +327,23 @@ func (s *Store) GetBot(ctx context.Context, appID, id string) (*chat.Bot, error)
 		return nil, notFound(err, "bot")
 	}
 	return b, nil
+}
+
+func (s *Store) SetBotStatus(ctx context.Context, appID, id string, status chat.BotStatus, detail string) error {
+	if !status.Valid() {
+		return chat.FieldError("status", "unknown bot status %q", status)
+	}
+	res, err := s.wdb.ExecContext(ctx, s.q("UPDATE bots SET status = ?, status_detail = ? WHERE app_id = ? AND id = ?"),
+		string(status), chat.TrimNote(detail), appID, id)
+	if err != nil {
+		return fmt.Errorf("set bot status: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set bot status: %w", err)
+	} else if n == 0 {
+		return chat.NotFound("bot")
+	}
+	return nil
 }
 
 func (s *Store) ListBots(ctx context.Context, appID string) ([]chat.Bot, error) {

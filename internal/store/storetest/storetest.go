@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T, clock store.Clock) store.Store) {
 		{"Bots", testBots},
 		{"BotUpdate", testBotUpdate},
 		{"BotDelete", testBotDelete},
+		{"BotStatus", testBotStatus},
 		{"AppRules", testAppRules},
 		{"TeamRules", testTeamRules},
 		{"HandleAllOnePerApp", testHandleAllOnePerApp},

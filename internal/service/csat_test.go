@@ -1,0 +1,59 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
+)
+
+// One rating per conversation: the first stands, the same one again is a
+// harmless retry, a different one is refused; only the contact (or an API
+// key) may rate, and only its own conversation.
+func TestCSATOnePerConversation(t *testing.T) {
+	ctx := context.Background()
+	e := servicetest.New(t, nil)
+	admin, err := e.Service.AuthenticateAPIKey(ctx, servicetest.APIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Service.StartConversation(ctx, admin, service.NewConversation{Contact: service.ContactInput{Name: "V"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := e.Service.StartConversation(ctx, admin, service.NewConversation{Contact: service.ContactInput{Name: "W"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact := service.ContactActor(c.AppID, c.ContactID)
+	if _, err := e.Service.SubmitCSAT(ctx, contact, c.ID, chat.CSAT{Rating: 11}); !chat.IsCode(err, chat.CodeInvalid) {
+		t.Fatalf("rating 11: %v", err)
+	}
+	if _, err := e.Service.SubmitCSAT(ctx, contact, stranger.ID, chat.CSAT{Rating: 5}); !chat.IsCode(err, chat.CodeNotFound) {
+		t.Fatalf("another contact's conversation: %v", err)
+	}
+	owner, err := e.Store.AgentByEmail(ctx, servicetest.OwnerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.SubmitCSAT(ctx, service.Actor{AppID: owner.AppID, AgentID: owner.ID, Role: owner.Role}, c.ID, chat.CSAT{Rating: 10}); !chat.IsCode(err, chat.CodeForbidden) {
+		t.Fatalf("an agent rating: %v", err)
+	}
+	got, err := e.Service.SubmitCSAT(ctx, contact, c.ID, chat.CSAT{Rating: 7, Comment: "  fine  "})
+	if err != nil || got.Value != 7 || got.Comment != "fine" {
+		t.Fatalf("rating = %+v, %v", got, err)
+	}
+	if _, err := e.Service.SubmitCSAT(ctx, contact, c.ID, chat.CSAT{Rating: 7, Comment: "fine"}); err != nil {
+		t.Fatalf("the same rating again: %v", err)
+	}
+	if _, err := e.Service.SubmitCSAT(ctx, contact, c.ID, chat.CSAT{Rating: 1}); !chat.IsCode(err, chat.CodeConflict) {
+		t.Fatalf("a different second rating: %v", err)
+	}
+	from, to := wideWindow()
+	sum, err := e.Service.AnalyticsSummary(ctx, admin, from, to)
+	if err != nil || sum.CSATCount != 1 || sum.CSATAverage != 7 {
+		t.Fatalf("summary = %+v, %v", sum, err)
+	}
+}
