@@ -8,19 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/switchboard-chat/switchboard/internal/lexlocal"
 	"github.com/switchboard-chat/switchboard/internal/lexlocal/demobot"
-	"github.com/switchboard-chat/switchboard/internal/lexlocal/dialog"
 	"github.com/switchboard-chat/switchboard/internal/lexlocal/export"
+	"github.com/switchboard-chat/switchboard/internal/lexlocal/localrun"
 )
 
 // lexLocalConfig is what `switchboard lex-local` runs with.
@@ -134,58 +130,23 @@ func runLexLocal(ctx context.Context, cfg lexLocalConfig, log *slog.Logger, read
 	if err != nil {
 		return err
 	}
-	brain, err := dialog.New(bots, dialog.Options{})
-	if err != nil {
-		return fmt.Errorf("lex-local: %w", err)
-	}
-	handler, err := lexlocal.New(lexlocal.Options{
-		AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey, Region: cfg.Region,
-		Brain: brain, Logger: log,
+	rt, err := localrun.Start(localrun.Options{
+		Addr: cfg.Addr, Bots: bots, Region: cfg.Region,
+		AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey, Logger: log,
 	})
 	if err != nil {
 		return fmt.Errorf("lex-local: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("lex-local: %w", err)
-	}
-	// Turns are pure computation and bodies are capped at 256 KiB, so
-	// generous bounds only matter against clients that stall.
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	for _, b := range brain.Bots() {
-		var locales []string
-		for _, a := range b.Aliases {
-			for id := range a.Locales {
-				locales = append(locales, id)
-			}
-		}
-		slices.Sort(locales)
-		log.Info("lex-local: bot loaded", "name", b.Name, "id", b.ID, "alias", dialog.TestAliasID, "locales", strings.Join(locales, ","))
-	}
-	addr := ln.Addr().String()
-	log.Info("lex-local: listening", "url", "http://"+addr, "region", cfg.Region)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	if ready != nil {
-		ready(addr)
+		ready(strings.TrimPrefix(rt.URL, "http://"))
 	}
 	select {
-	case err := <-served:
+	case err := <-rt.Failed():
 		return fmt.Errorf("lex-local: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("lex-local: shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutCtx)
-	<-served // http.ErrServerClosed once Serve has returned
-	return err
+	return rt.Shutdown(shutCtx)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
 	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot"
 	"github.com/switchboard-chat/switchboard/internal/bot/turn"
 	"github.com/switchboard-chat/switchboard/internal/bot/webhookbot"
 	"github.com/switchboard-chat/switchboard/internal/botrun"
@@ -31,6 +32,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/config"
 	"github.com/switchboard-chat/switchboard/internal/httpapi"
 	"github.com/switchboard-chat/switchboard/internal/kmcompat"
+	"github.com/switchboard-chat/switchboard/internal/lexlocal/localrun"
 	"github.com/switchboard-chat/switchboard/internal/realtime"
 	"github.com/switchboard-chat/switchboard/internal/service"
 	"github.com/switchboard-chat/switchboard/internal/store"
@@ -54,6 +56,9 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	bots    *botrun.Worker
+	// demo is the in-process Lex runtime serving the demo bot, when
+	// SWITCHBOARD_DEMO is on.
+	demo *localrun.Runtime
 	// sweep stops the auto-resolve sweeper; it is set while one runs.
 	sweep            func()
 	autoResolveEvery time.Duration
@@ -159,10 +164,21 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		log.Info("created the bootstrap API key for the default app")
 	}
 
-	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc, autoResolveEvery: o.AutoResolveEvery}
+	var demo *localrun.Runtime
+	if cfg.Demo {
+		if demo, err = startDemo(ctx, svc, boot.CreatedApp, log); err != nil {
+			b.Close()
+			st.Close()
+			blobs.Close()
+			return nil, err
+		}
+	}
+
+	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc, demo: demo, autoResolveEvery: o.AutoResolveEvery}
 	runner := turn.New(turn.Options{
 		Connectors: map[chat.BotType]bot.Connector{
 			chat.BotWebhook: webhookbot.New(webhookbot.Options{Logger: log, AllowPrivate: o.AllowPrivateBots || cfg.WebhookAllowPrivate}),
+			chat.BotLex:     lexbot.New(lexbot.Options{Logger: log, Registerer: reg}),
 		},
 		Deadline: o.BotDeadline,
 		Logger:   log,
@@ -334,7 +350,15 @@ func (s *Server) Close() error {
 	s.gateway.Close() // idempotent; it clears this node's presence rows, so the store must still be open
 	s.stopSweep()     // idempotent; a sweep in progress stops before the store closes
 	s.bots.Close()    // idempotent; it finishes or releases its turns, so the store must still be open
-	err := errors.Join(s.bus.Close(), s.store.Close(), s.blobs.Close())
+	var demoErr error
+	if s.demo != nil {
+		// After the worker: a turn being finished may still ask the demo bot.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		demoErr = s.demo.Shutdown(ctx)
+		cancel()
+		s.demo = nil
+	}
+	err := errors.Join(demoErr, s.bus.Close(), s.store.Close(), s.blobs.Close())
 	s.store = nil
 	return err
 }

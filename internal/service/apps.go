@@ -25,8 +25,10 @@ type BootstrapResult struct {
 	// GeneratedPassword is set only on the start that created the owner
 	// with a generated password; it must be shown to the operator once.
 	GeneratedPassword string
-	CreatedOwner      bool
-	CreatedAPIKey     bool
+	// CreatedApp is set only on the start that created the default app.
+	CreatedApp    bool
+	CreatedOwner  bool
+	CreatedAPIKey bool
 }
 
 // EnsureDefaults creates the default app, its owner and the bootstrap API key
@@ -37,6 +39,7 @@ func (s *Service) EnsureDefaults(ctx context.Context, b Bootstrap) (BootstrapRes
 	if chat.IsCode(err, chat.CodeNotFound) {
 		app = &chat.App{ID: DefaultAppID, Name: "Default"}
 		err = s.store.CreateApp(ctx, app)
+		res.CreatedApp = err == nil
 		if chat.IsCode(err, chat.CodeConflict) {
 			app, err = s.store.GetApp(ctx, DefaultAppID)
 		}

@@ -333,6 +333,11 @@ func (s *Service) CreateBot(ctx context.Context, actor Actor, in NewBot) (*BotVi
 	if err := actor.require(chat.RoleAdmin); err != nil {
 		return nil, err
 	}
+	return s.createBot(ctx, actor.AppID, chat.NewID(), in)
+}
+
+// createBot adds a bot with the given id to an app.
+func (s *Service) createBot(ctx context.Context, appID, id string, in NewBot) (*BotView, error) {
 	if err := validateBotFields(&in.Name, &in.AvatarURL); err != nil {
 		return nil, err
 	}
@@ -344,7 +349,7 @@ func (s *Service) CreateBot(ctx context.Context, actor Actor, in NewBot) (*BotVi
 	if err != nil {
 		return nil, err
 	}
-	b := &chat.Bot{ID: chat.NewID(), AppID: actor.AppID, Type: in.Type, Name: in.Name, AvatarURL: in.AvatarURL,
+	b := &chat.Bot{ID: id, AppID: appID, Type: in.Type, Name: in.Name, AvatarURL: in.AvatarURL,
 		Enabled: in.Enabled == nil || *in.Enabled, AutoHandoff: in.AutoHandoff, Status: chat.BotStatusOK}
 	if b.Settings, err = s.sealSettings(b.AppID, b.ID, b.Type, p.value); err != nil {
 		return nil, err

@@ -91,6 +91,11 @@ func freeAddr(t *testing.T) string {
 func startNode(t *testing.T, env map[string]string) *node {
 	t.Helper()
 	n := &node{t: t, addr: freeAddr(t)}
+	if _, ok := env["SWITCHBOARD_DEMO"]; !ok {
+		// The demo bot would answer every test's conversations; the tests
+		// that are about it turn it on.
+		n.env = append(n.env, "SWITCHBOARD_DEMO=false")
+	}
 	for k, v := range env {
 		n.env = append(n.env, k+"="+v)
 	}

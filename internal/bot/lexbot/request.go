@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,13 +49,6 @@ func SessionID(conversationID string) string {
 	return "sb-" + hex.EncodeToString(sum[:20])
 }
 
-// Attachment is one element of the attachments request attribute: a file,
-// with Type its media type, or a location, with Type "location".
-type Attachment struct {
-	Type    string         `json:"type"`
-	Payload map[string]any `json:"payload"`
-}
-
 // input is what one turn sends to Lex.
 type input struct {
 	text     string
@@ -73,7 +67,7 @@ func buildInput(t bot.Turn) input {
 	case t.Event == bot.EventMedia || (m != nil && t.Event == "" && (len(m.Attachments) > 0 || m.Location != nil)):
 		in.text = MediaText
 		if m != nil {
-			media, w := attachments(m, t.FileURLs)
+			media, w := bot.Attachments(m, t.FileURLs)
 			in.warnings = append(in.warnings, w...)
 			if len(media) > 0 {
 				raw, _ := json.Marshal(media) // maps of strings and finite numbers
@@ -95,28 +89,6 @@ func buildInput(t bot.Turn) input {
 		in.text = cut
 	}
 	return in
-}
-
-func attachments(m *chat.Message, urls map[string]string) ([]Attachment, []string) {
-	var out []Attachment
-	var warnings []string
-	for _, a := range m.Attachments {
-		p := map[string]any{"name": a.Name, "size": a.Size}
-		if u := urls[a.UploadID]; u != "" {
-			p["url"] = u
-		} else {
-			warnings = append(warnings, "attachment "+strconv.Quote(a.Name)+" had no download URL for the bot")
-		}
-		typ := a.MimeType
-		if typ == "" {
-			typ = "application/octet-stream"
-		}
-		out = append(out, Attachment{Type: typ, Payload: p})
-	}
-	if l := m.Location; l != nil {
-		out = append(out, Attachment{Type: "location", Payload: map[string]any{"lat": l.Lat, "lon": l.Lon}})
-	}
-	return out, warnings
 }
 
 // truncateWords cuts s to at most n runes, at the last space before the
@@ -196,31 +168,16 @@ func contextAttributes(t bot.Turn) (map[string]string, []string) {
 }
 
 func flattenInto(dst map[string]string, raw json.RawMessage) error {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
+	// Chat context flattens exactly as message metadata does: strings as
+	// they are, anything else as its compact JSON text, nulls dropped.
+	var m chat.Metadata
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return err
 	}
-	for k, v := range obj {
-		v = bytes.TrimSpace(v)
-		switch {
-		case bytes.Equal(v, []byte("null")):
-			continue
-		case len(v) > 0 && v[0] == '"':
-			var s string
-			if json.Unmarshal(v, &s) == nil {
-				dst[k] = s
-			}
-		default:
-			var buf bytes.Buffer
-			if json.Compact(&buf, v) == nil {
-				dst[k] = buf.String()
-			}
-		}
-	}
+	maps.Copy(dst, m)
 	return nil
 }
 

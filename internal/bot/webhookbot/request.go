@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/bot"
-	"github.com/switchboard-chat/switchboard/internal/chat"
 )
 
 // Keys inside the request's metadata, as Kommunicate names them, so that a
@@ -39,12 +38,6 @@ type Request struct {
 	CreatedAt      int64          `json:"createdAt"` // Unix milliseconds
 }
 
-// Attachment is one entry of KM_CHAT_CONTEXT.attachments: a file, with
-// Type its media type, or a location, with Type "location".
-type Attachment struct {
-	Type    string         `json:"type"`
-	Payload map[string]any `json:"payload"`
-}
 
 // buildRequest turns a turn into the request body. Problems that should not
 // stop the turn (a chat context that is not an object, an attachment without
@@ -100,7 +93,7 @@ func buildRequest(t bot.Turn, now time.Time) (Request, []string) {
 			// Kommunicate's location messages carry the point as their text.
 			r.Message = `{"lat":` + formatFloat(m.Location.Lat) + `,"lon":` + formatFloat(m.Location.Lon) + `}`
 		}
-		media, w := attachments(m, t.FileURLs)
+		media, w := bot.Attachments(m, t.FileURLs)
 		warnings = append(warnings, w...)
 		if len(media) > 0 {
 			ctx[ctxAttachments] = media
@@ -118,27 +111,6 @@ func buildRequest(t bot.Turn, now time.Time) (Request, []string) {
 	return r, warnings
 }
 
-func attachments(m *chat.Message, urls map[string]string) ([]Attachment, []string) {
-	var out []Attachment
-	var warnings []string
-	for _, a := range m.Attachments {
-		p := map[string]any{"name": a.Name, "size": a.Size}
-		if u := urls[a.UploadID]; u != "" {
-			p["url"] = u
-		} else {
-			warnings = append(warnings, "attachment "+strconv.Quote(a.Name)+" had no download URL for the bot")
-		}
-		typ := a.MimeType
-		if typ == "" {
-			typ = "application/octet-stream"
-		}
-		out = append(out, Attachment{Type: typ, Payload: p})
-	}
-	if l := m.Location; l != nil {
-		out = append(out, Attachment{Type: "location", Payload: map[string]any{"lat": l.Lat, "lon": l.Lon}})
-	}
-	return out, warnings
-}
 
 // mergeObject copies the members of the JSON object raw into dst.
 func mergeObject(dst map[string]any, raw json.RawMessage) error {

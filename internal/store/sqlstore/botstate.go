@@ -80,14 +80,7 @@ func (s *Store) FinishBotTurnWithState(ctx context.Context, id, token string, st
 	if !chat.IsCode(err, chat.CodeConflict) {
 		return err
 	}
-	ok, qerr := exists(ctx, s.db, s.q("SELECT 1 FROM bot_turns WHERE id = ? AND lease_token = ? AND state = ?"), id, token, string(state))
-	if qerr != nil {
-		return fmt.Errorf("finish bot turn: %w", qerr)
-	}
-	if ok {
-		return nil
-	}
-	return err
+	return s.refinished(ctx, id, token, state, err)
 }
 
 func (s *Store) DetachBots(ctx context.Context, appID, conversationID, keepBotID string) error {

@@ -246,17 +246,23 @@ func (s *Store) FinishBotTurn(ctx context.Context, id, token string, state chat.
 	if !chat.IsCode(err, chat.CodeConflict) || token == "" {
 		return err
 	}
-	// The token is kept after a finish, so a retried finish can be told
-	// apart from a late one; Cancel clears it, so a cancelled turn's holder
-	// is refused.
-	ok, qerr := exists(ctx, s.db, s.q("SELECT 1 FROM bot_turns WHERE id = ? AND lease_token = ? AND state = ?"), id, token, string(state))
-	if qerr != nil {
-		return fmt.Errorf("finish bot turn: %w", qerr)
+	return s.refinished(ctx, id, token, state, err)
+}
+
+// refinished turns a finish refused with conflict into success when the
+// turn already ended the same way under the same token: a retried finish
+// whose first attempt committed. The token is kept after a finish, so a
+// retried finish can be told apart from a late one; Cancel clears it, so a
+// cancelled turn's holder is refused.
+func (s *Store) refinished(ctx context.Context, id, token string, state chat.BotTurnState, conflict error) error {
+	ok, err := exists(ctx, s.db, s.q("SELECT 1 FROM bot_turns WHERE id = ? AND lease_token = ? AND state = ?"), id, token, string(state))
+	if err != nil {
+		return fmt.Errorf("finish bot turn: %w", err)
 	}
 	if ok {
 		return nil
 	}
-	return err
+	return conflict
 }
 
 func (s *Store) ReleaseBotTurn(ctx context.Context, id, token string) error {
