@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"mime"
 	"strconv"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
@@ -28,8 +29,10 @@ func Attachments(m *chat.Message, urls map[string]string) ([]Attachment, []strin
 		} else {
 			warnings = append(warnings, "attachment "+strconv.Quote(a.Name)+" had no download URL for the bot")
 		}
-		typ := a.MimeType
-		if typ == "" {
+		// The bare media type: bots match "text/plain", not the charset
+		// parameter the upload's sniffing adds.
+		typ, _, err := mime.ParseMediaType(a.MimeType)
+		if err != nil || typ == "" {
 			typ = "application/octet-stream"
 		}
 		out = append(out, Attachment{Type: typ, Payload: p})

@@ -40,6 +40,12 @@ type Config struct {
 	// reach loopback, private and link-local addresses. Off by default, so a
 	// bot URL cannot be used to probe the node's own network.
 	WebhookAllowPrivate bool // SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE
+	// LexRuntimeEndpoint and LexModelsEndpoint point Lex bots whose
+	// settings name no endpoint at a VPC endpoint or a local runtime: AWS's
+	// standard variables, read here because no other package reads the
+	// environment.
+	LexRuntimeEndpoint string // AWS_ENDPOINT_URL_LEX_RUNTIME_V2
+	LexModelsEndpoint  string // AWS_ENDPOINT_URL_LEX_MODELS_V2
 }
 
 // Defaults for settings that have one.
@@ -97,6 +103,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		AdminPassword:   getenv("SWITCHBOARD_ADMIN_PASSWORD"),
 		BootstrapAPIKey: getenv("SWITCHBOARD_BOOTSTRAP_API_KEY"),
 		LogFormat:       *logFormat,
+
+		LexRuntimeEndpoint: getenv("AWS_ENDPOINT_URL_LEX_RUNTIME_V2"),
+		LexModelsEndpoint:  getenv("AWS_ENDPOINT_URL_LEX_MODELS_V2"),
 	}
 	var err error
 	if c.Demo, err = parseBool("SWITCHBOARD_DEMO", *demo, c.DatabaseURL == ""); err != nil {
@@ -147,6 +156,17 @@ func (c *Config) validate() error {
 		u, err := url.Parse(c.DatabaseURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return &Error{"SWITCHBOARD_DATABASE_URL", "must be empty (SQLite) or a postgres:// URL"}
+		}
+	}
+	for _, e := range []struct{ name, v string }{
+		{"AWS_ENDPOINT_URL_LEX_RUNTIME_V2", c.LexRuntimeEndpoint},
+		{"AWS_ENDPOINT_URL_LEX_MODELS_V2", c.LexModelsEndpoint},
+	} {
+		if e.v == "" {
+			continue
+		}
+		if u, err := url.Parse(e.v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{e.name, "must be an http:// or https:// URL"}
 		}
 	}
 	if c.NATSURL != "" {

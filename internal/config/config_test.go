@@ -23,6 +23,19 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestLexEndpointsFromAWSVariables(t *testing.T) {
+	c, err := Load(nil, envOf(map[string]string{
+		"AWS_ENDPOINT_URL_LEX_RUNTIME_V2": "https://runtime-v2-lex.vpce.example",
+		"AWS_ENDPOINT_URL_LEX_MODELS_V2":  "http://127.0.0.1:4010",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LexRuntimeEndpoint != "https://runtime-v2-lex.vpce.example" || c.LexModelsEndpoint != "http://127.0.0.1:4010" {
+		t.Fatalf("lex endpoints = %q, %q", c.LexRuntimeEndpoint, c.LexModelsEndpoint)
+	}
+}
+
 func TestFlagsWinOverEnv(t *testing.T) {
 	c, err := Load([]string{"-addr", "127.0.0.1:9999"}, envOf(map[string]string{"SWITCHBOARD_ADDR": "127.0.0.1:7777"}))
 	if err != nil {
@@ -56,6 +69,8 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		"SWITCHBOARD_ADMIN_PASSWORD":        {"SWITCHBOARD_ADMIN_PASSWORD": "short"},
 		"SWITCHBOARD_BOOTSTRAP_API_KEY":     {"SWITCHBOARD_BOOTSTRAP_API_KEY": "has space " + secret},
 		"SWITCHBOARD_LOG_LEVEL":             {"SWITCHBOARD_LOG_LEVEL": "loud"},
+		"AWS_ENDPOINT_URL_LEX_RUNTIME_V2":   {"AWS_ENDPOINT_URL_LEX_RUNTIME_V2": "lex.internal:443"},
+		"AWS_ENDPOINT_URL_LEX_MODELS_V2":    {"AWS_ENDPOINT_URL_LEX_MODELS_V2": "ftp://models"},
 	}
 	for setting, env := range cases {
 		t.Run(setting, func(t *testing.T) {

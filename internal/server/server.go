@@ -141,6 +141,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Logger:         log,
 		UploadMaxBytes: cfg.UploadMaxBytes,
 		PublicURL:      cfg.PublicURL,
+		LexSetup:       lexbot.NewSetup(lexbot.SetupOptions{Endpoint: cfg.LexModelsEndpoint}),
 	})
 	boot, err := svc.EnsureDefaults(ctx, service.Bootstrap{
 		AdminEmail:    cfg.AdminEmail,
@@ -178,7 +179,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	runner := turn.New(turn.Options{
 		Connectors: map[chat.BotType]bot.Connector{
 			chat.BotWebhook: webhookbot.New(webhookbot.Options{Logger: log, AllowPrivate: o.AllowPrivateBots || cfg.WebhookAllowPrivate}),
-			chat.BotLex:     lexbot.New(lexbot.Options{Logger: log, Registerer: reg}),
+			chat.BotLex:     lexbot.New(lexbot.Options{Logger: log, Registerer: reg, Endpoint: cfg.LexRuntimeEndpoint}),
 		},
 		Deadline: o.BotDeadline,
 		Logger:   log,

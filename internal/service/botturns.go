@@ -201,7 +201,7 @@ func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot,
 		if err := s.applyActions(ctx, t, b, o.Actions); err != nil {
 			return err
 		}
-		return s.finishTurnState(ctx, t, chat.BotTurnDone, "", o.State)
+		return s.finishTurnState(ctx, t, chat.BotTurnDone, withWarnings("", o.Warnings), o.State)
 	}
 	if len(o.Actions) > 0 {
 		// The conversation is leaving the bot (or the bot failed): it is
@@ -214,6 +214,7 @@ func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot,
 		note += ": " + o.Failed.Message
 		s.noteBotFailure(ctx, b, o.Failed.Kind, o.Failed.Message)
 	}
+	note = withWarnings(note, o.Warnings)
 	d, err := s.handoff(ctx, t.AppID, t.ConversationID, trig, b, "bt:"+t.ID)
 	if err != nil {
 		return err
@@ -240,6 +241,22 @@ func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot,
 		return err
 	}
 	return s.afterHandoff(ctx, t.AppID, t.ConversationID, d)
+}
+
+// withWarnings adds a turn's warnings to its note. They say what the
+// contact's message lost on the way to the bot (text cut to the bot's
+// limit) or what of the bot's answer could not be shown as sent (a payload
+// that is not JSON); kept on the turn, they reach the bot's owner rather
+// than only the node's log.
+func withWarnings(note string, warnings []string) string {
+	if len(warnings) == 0 {
+		return note
+	}
+	w := "warnings: " + strings.Join(warnings, "; ")
+	if note == "" {
+		return w
+	}
+	return note + "; " + w
 }
 
 // finishTurn ends a turn the bot never ran (the conversation moved on).

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -23,9 +22,9 @@ import (
 )
 
 // EndpointEnv is AWS's standard variable for the Lex V2 runtime endpoint
-// (SPEC §4.1). It is read here, once, because Switchboard builds its AWS
-// clients from each bot's settings and never loads AWS's shared config
-// files, which is where the SDK would otherwise look for it.
+// (SPEC §4.1). The config reads it into Options.Endpoint: Switchboard
+// builds its AWS clients from each bot's settings and never loads AWS's
+// shared config, which is where the SDK would otherwise look for it.
 const EndpointEnv = "AWS_ENDPOINT_URL_LEX_RUNTIME_V2"
 
 // DefaultMaxClients bounds the cached Lex clients: one per bot in use.
@@ -47,6 +46,9 @@ type Options struct {
 	// MaxClients bounds the cached per-bot Lex clients; 0 means
 	// DefaultMaxClients.
 	MaxClients int
+	// Endpoint is the runtime endpoint for bots whose settings name none
+	// (EndpointEnv); empty means AWS's own.
+	Endpoint string
 }
 
 // Connector talks to Amazon Lex V2 bots with the official SDK client. One
@@ -88,7 +90,7 @@ func New(o Options) *Connector {
 		log:         o.Logger,
 		now:         o.Now,
 		http:        o.HTTPClient,
-		envEndpoint: os.Getenv(EndpointEnv),
+		envEndpoint: o.Endpoint,
 		clients:     map[string]*list.Element{},
 		lru:         list.New(),
 		maxClients:  o.MaxClients,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot/lextest"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/richmsg"
 )
@@ -110,9 +112,9 @@ func (h harness) turn(t *testing.T, tn bot.Turn, state json.RawMessage) bot.Resu
 }
 
 func TestWelcomeAndRequestShape(t *testing.T) {
-	lex, srv := newScriptedLex(t)
+	lex := lextest.New(t)
 	h := newHarness()
-	s := settingsFor(srv.URL)
+	s := settingsFor(lex.URL)
 
 	for _, tc := range []struct{ event, want string }{
 		{bot.EventWelcome, "kmConversationStarted"},
@@ -121,14 +123,14 @@ func TestWelcomeAndRequestShape(t *testing.T) {
 		tn := turnFor(t, s, "")
 		tn.Event = tc.event
 		res := h.turn(t, tn, nil)
-		got := lex.last(t)
+		got := lex.Last(t)
 		if got.Text != tc.want {
 			t.Errorf("event %q sent text %q, want %q", tc.event, got.Text, tc.want)
 		}
 		if got.Bot != testBotID || got.Alias != testAlias || got.Locale != "en_US" || got.Session != convID {
 			t.Errorf("path = %s/%s/%s/%s", got.Bot, got.Alias, got.Locale, got.Session)
 		}
-		if got.Scope != (sigv4Scope{Algorithm: "AWS4-HMAC-SHA256", KeyID: testKeyID, Date: got.Scope.Date, Region: testRegion, Service: "lex", Terminator: "aws4_request"}) {
+		if got.Scope != (lextest.Scope{Algorithm: "AWS4-HMAC-SHA256", KeyID: testKeyID, Date: got.Scope.Date, Region: testRegion, Service: "lex", Terminator: "aws4_request"}) {
 			t.Errorf("SigV4 scope = %+v", got.Scope)
 		}
 		if !regexp.MustCompile(`^\d{8}$`).MatchString(got.Scope.Date) || !strings.Contains(got.SignedHeaders, "host") {
@@ -155,8 +157,8 @@ func TestRepliesInOrder(t *testing.T) {
 		{"content": "Plain last", "contentType": "PlainText"},
 	})
 	intent := `{"confirmationState":"None","name":"OrderPizza","slots":{"Size":null,"Crust":{"value":{"interpretedValue":"thin","originalValue":"thin","resolvedValues":["thin"]}}},"state":"InProgress"}`
-	body := answerBody(string(msgs), intent, `{"slotToElicit":"Size","type":"ElicitSlot"}`, `{"k":"v"}`, "")
-	_, srv := newScriptedLex(t, lexAnswer{body: body})
+	body := lextest.Response{Messages: string(msgs), Intent: intent, DialogAction: `{"slotToElicit":"Size","type":"ElicitSlot"}`, SessionAttributes: `{"k":"v"}`}.Body()
+	srv := lextest.New(t, lextest.Answer{Body: body})
 	h := newHarness()
 	res := h.turn(t, turnFor(t, settingsFor(srv.URL), "I want pizza"), nil)
 
@@ -219,7 +221,7 @@ func TestCustomPayloadControlKeys(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			msgs, _ := json.Marshal([]map[string]string{{"content": tc.payload, "contentType": "CustomPayload"}})
-			_, srv := newScriptedLex(t, lexAnswer{body: answerBody(string(msgs), "", "", "", "")})
+			srv := lextest.New(t, lextest.Answer{Body: lextest.Response{Messages: string(msgs)}.Body()})
 			res := newHarness().turn(t, turnFor(t, settingsFor(srv.URL), "human please"), nil)
 			if len(res.Replies) != 1 {
 				t.Fatalf("replies = %+v", res.Replies)
@@ -239,7 +241,7 @@ func TestCustomPayloadControlKeys(t *testing.T) {
 
 func TestPayloadNotJSON(t *testing.T) {
 	msgs, _ := json.Marshal([]map[string]string{{"content": "{not json, sorry", "contentType": "CustomPayload"}})
-	_, srv := newScriptedLex(t, lexAnswer{body: answerBody(string(msgs), "", "", "", "")})
+	srv := lextest.New(t, lextest.Answer{Body: lextest.Response{Messages: string(msgs)}.Body()})
 	res := newHarness().turn(t, turnFor(t, settingsFor(srv.URL), "hi"), nil)
 	if len(res.Replies) != 1 || res.Replies[0].Text != "{not json, sorry" || res.Replies[0].Metadata[chat.MetaTemplateID] != "" {
 		t.Fatalf("replies = %+v", res.Replies)
@@ -250,22 +252,21 @@ func TestPayloadNotJSON(t *testing.T) {
 }
 
 func TestAbsentIntentAndMessages(t *testing.T) {
-	_, srv := newScriptedLex(t, lexAnswer{body: `{"sessionId":"s","sessionState":{"sessionAttributes":{}}}`})
+	srv := lextest.New(t, lextest.Answer{Body: `{"sessionId":"s","sessionState":{"sessionAttributes":{}}}`})
 	res := newHarness().turn(t, turnFor(t, settingsFor(srv.URL), "hello?"), nil)
 	if len(res.Replies) != 0 || res.Intent != "" || res.GaveUp || len(res.Warnings) != 0 {
 		t.Errorf("result = %+v", res)
 	}
 	// Only interpretations: the intent comes from the best one.
-	_, srv2 := newScriptedLex(t, lexAnswer{body: answerBody("", "", "", "", `[{"intent":{"name":"CheckBalance","slots":{"Account":null},"state":"InProgress"},"nluConfidence":{"score":0.8}}]`)})
+	srv2 := lextest.New(t, lextest.Answer{Body: lextest.Response{Interpretations: `[{"intent":{"name":"CheckBalance","slots":{"Account":null},"state":"InProgress"},"nluConfidence":{"score":0.8}}]`}.Body()})
 	if res := newHarness().turn(t, turnFor(t, settingsFor(srv2.URL), "balance"), nil); res.Intent != "CheckBalance" {
 		t.Errorf("intent = %q", res.Intent)
 	}
 }
 
 func TestCloseFailedGivesUp(t *testing.T) {
-	body := answerBody(`[{"content":"Sorry, I could not help you with that.","contentType":"PlainText"}]`,
-		`{"confirmationState":"None","name":"OrderFlowers","slots":{"FlowerType":null},"state":"Failed"}`, `{"type":"Close"}`, "", "")
-	_, srv := newScriptedLex(t, lexAnswer{body: body})
+	body := lextest.Response{Messages: `[{"content":"Sorry, I could not help you with that.","contentType":"PlainText"}]`, Intent: `{"confirmationState":"None","name":"OrderFlowers","slots":{"FlowerType":null},"state":"Failed"}`, DialogAction: `{"type":"Close"}`}.Body()
+	srv := lextest.New(t, lextest.Answer{Body: body})
 	h := newHarness()
 	res := h.turn(t, turnFor(t, settingsFor(srv.URL), "blah"), nil)
 	if !res.GaveUp || res.Intent != "OrderFlowers" || len(res.Replies) != 1 || res.Replies[0].Text != "Sorry, I could not help you with that." {
@@ -275,22 +276,20 @@ func TestCloseFailedGivesUp(t *testing.T) {
 		t.Errorf("give-up metric = %v", v)
 	}
 	// Failed without Close (Lex still talking) is not a give-up.
-	body = answerBody(`[{"content":"Try again","contentType":"PlainText"}]`,
-		`{"name":"OrderFlowers","slots":{},"state":"Failed"}`, `{"type":"ElicitIntent"}`, "", "")
-	_, srv2 := newScriptedLex(t, lexAnswer{body: body})
+	body = lextest.Response{Messages: `[{"content":"Try again","contentType":"PlainText"}]`, Intent: `{"name":"OrderFlowers","slots":{},"state":"Failed"}`, DialogAction: `{"type":"ElicitIntent"}`}.Body()
+	srv2 := lextest.New(t, lextest.Answer{Body: body})
 	if res := h.turn(t, turnFor(t, settingsFor(srv2.URL), "blah"), nil); res.GaveUp {
 		t.Error("Failed with ElicitIntent counted as a give-up")
 	}
 }
 
-var fallbackBody = answerBody(`[{"content":"Sorry, can you rephrase?","contentType":"PlainText"}]`,
-	`{"name":"FallbackIntent","slots":{},"state":"ReadyForFulfillment","confirmationState":"None"}`, `{"type":"ElicitIntent"}`, "", "")
+var fallbackBody = lextest.Response{Messages: `[{"content":"Sorry, can you rephrase?","contentType":"PlainText"}]`, Intent: `{"name":"FallbackIntent","slots":{},"state":"ReadyForFulfillment","confirmationState":"None"}`, DialogAction: `{"type":"ElicitIntent"}`}.Body()
 
 func TestConsecutiveFallbacks(t *testing.T) {
-	lex, srv := newScriptedLex(t, lexAnswer{body: fallbackBody})
+	lex := lextest.New(t, lextest.Answer{Body: fallbackBody})
 	h := newHarness()
-	run := func(s Settings, answers []lexAnswer) []bool {
-		lex.script(answers...)
+	run := func(s Settings, answers []lextest.Answer) []bool {
+		lex.Script(answers...)
 		var state json.RawMessage
 		var gave []bool
 		for range answers {
@@ -300,22 +299,22 @@ func TestConsecutiveFallbacks(t *testing.T) {
 		}
 		return gave
 	}
-	fb, ok := lexAnswer{body: fallbackBody}, lexAnswer{body: okBody}
+	fb, ok := lextest.Answer{Body: fallbackBody}, lextest.Answer{Body: lextest.OK}
 	zero, one := 0, 1
 	cases := []struct {
 		name    string
 		limit   *int
-		answers []lexAnswer
+		answers []lextest.Answer
 		want    []bool
 	}{
-		{"default 2: the third gives up", nil, []lexAnswer{fb, fb, fb, fb}, []bool{false, false, true, false}},
-		{"a real intent resets the count", nil, []lexAnswer{fb, fb, ok, fb, fb, fb}, []bool{false, false, false, false, false, true}},
-		{"limit 1", &one, []lexAnswer{fb, fb}, []bool{false, true}},
-		{"0 turns the rule off", &zero, []lexAnswer{fb, fb, fb, fb, fb}, []bool{false, false, false, false, false}},
+		{"default 2: the third gives up", nil, []lextest.Answer{fb, fb, fb, fb}, []bool{false, false, true, false}},
+		{"a real intent resets the count", nil, []lextest.Answer{fb, fb, ok, fb, fb, fb}, []bool{false, false, false, false, false, true}},
+		{"limit 1", &one, []lextest.Answer{fb, fb}, []bool{false, true}},
+		{"0 turns the rule off", &zero, []lextest.Answer{fb, fb, fb, fb, fb}, []bool{false, false, false, false, false}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := run(settingsFor(srv.URL, func(s *Settings) { s.MaxConsecutiveFallbacks = tc.limit }), tc.answers)
+			got := run(settingsFor(lex.URL, func(s *Settings) { s.MaxConsecutiveFallbacks = tc.limit }), tc.answers)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("gave up = %v, want %v", got, tc.want)
 			}
@@ -341,16 +340,16 @@ func TestHandoffAttribute(t *testing.T) {
 		{"custom name ignores default", "needHuman", `{"handoff":"true"}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lex, srv := newScriptedLex(t, lexAnswer{body: answerBody(`[{"content":"Let me get someone","contentType":"PlainText"}]`, "", "", tc.attrs, "")}, lexAnswer{body: okBody})
+			lex := lextest.New(t, lextest.Answer{Body: lextest.Response{Messages: `[{"content":"Let me get someone","contentType":"PlainText"}]`, SessionAttributes: tc.attrs}.Body()}, lextest.Answer{Body: lextest.OK})
 			h := newHarness()
-			s := settingsFor(srv.URL, func(s *Settings) { s.HandoffAttribute = tc.setting })
+			s := settingsFor(lex.URL, func(s *Settings) { s.HandoffAttribute = tc.setting })
 			res := h.turn(t, turnFor(t, s, "agent"), nil)
 			if res.GaveUp != tc.want || len(res.Replies) != 1 {
 				t.Fatalf("gaveUp = %v, want %v; replies %+v", res.GaveUp, tc.want, res.Replies)
 			}
 			// After a hand-back the flag must not hand off again at once.
 			h.turn(t, turnFor(t, s, "back again"), res.State)
-			sent := lex.last(t).SessionAttributes
+			sent := lex.Last(t).SessionAttributes
 			if _, still := sent[s.Attribute()]; tc.want && still {
 				t.Errorf("next turn sent %v", sent)
 			}
@@ -362,7 +361,7 @@ func TestHandoffAttribute(t *testing.T) {
 }
 
 func TestLocaleInPath(t *testing.T) {
-	lex, srv := newScriptedLex(t)
+	lex := lextest.New(t)
 	h := newHarness()
 	for _, tc := range []struct{ lang, contactLang, want string }{
 		{"pt-BR", "", "pt_BR"},
@@ -370,19 +369,19 @@ func TestLocaleInPath(t *testing.T) {
 		{"", "es-419", "es_419"},
 		{"de-DE", "", "en_US"},
 	} {
-		tn := turnFor(t, settingsFor(srv.URL), "hola")
+		tn := turnFor(t, settingsFor(lex.URL), "hola")
 		tn.Language, tn.Contact.Language = tc.lang, tc.contactLang
 		h.turn(t, tn, nil)
-		if got := lex.last(t).Locale; got != tc.want {
+		if got := lex.Last(t).Locale; got != tc.want {
 			t.Errorf("language %q/%q used locale %s, want %s", tc.lang, tc.contactLang, got, tc.want)
 		}
 	}
 }
 
 func TestAttachmentsAndLocation(t *testing.T) {
-	lex, srv := newScriptedLex(t)
+	lex := lextest.New(t)
 	h := newHarness()
-	tn := turnFor(t, settingsFor(srv.URL), "")
+	tn := turnFor(t, settingsFor(lex.URL), "")
 	tn.Event = bot.EventMedia
 	tn.Message = &chat.Message{ID: "m2", ContentType: chat.ContentAttachment, Attachments: []chat.Attachment{
 		{UploadID: "up1", Name: "receipt.pdf", MimeType: "application/pdf", Size: 12345},
@@ -390,7 +389,7 @@ func TestAttachmentsAndLocation(t *testing.T) {
 	}}
 	tn.FileURLs = map[string]string{"up1": "https://sb.example.com/files/up1?sig=abc&exp=1", "up2": "https://sb.example.com/files/up2?sig=def"}
 	res := h.turn(t, tn, nil)
-	got := lex.last(t)
+	got := lex.Last(t)
 	if got.Text != "kommunicateMediaEvent" {
 		t.Errorf("text = %q", got.Text)
 	}
@@ -404,31 +403,31 @@ func TestAttachmentsAndLocation(t *testing.T) {
 	}
 
 	// A location, sent without an explicit event.
-	tn = turnFor(t, settingsFor(srv.URL), "")
+	tn = turnFor(t, settingsFor(lex.URL), "")
 	tn.Message = &chat.Message{ID: "m3", ContentType: chat.ContentLocation, Location: &chat.Location{Lat: 52.52, Lon: -13.405}}
 	h.turn(t, tn, nil)
-	got = lex.last(t)
+	got = lex.Last(t)
 	if got.Text != "kommunicateMediaEvent" || got.RequestAttributes["attachments"] != `[{"type":"location","payload":{"lat":52.52,"lon":-13.405}}]` {
 		t.Errorf("location sent %q %v", got.Text, got.RequestAttributes)
 	}
 
 	// A file without a signed URL still goes, and the owner is told.
-	tn = turnFor(t, settingsFor(srv.URL), "")
+	tn = turnFor(t, settingsFor(lex.URL), "")
 	tn.Event = bot.EventMedia
 	tn.Message = &chat.Message{ID: "m4", Attachments: []chat.Attachment{{UploadID: "gone", Name: "x.txt", MimeType: "text/plain", Size: 1}}}
 	res = h.turn(t, tn, nil)
-	if !containsWarning(res.Warnings, "no download URL") || !strings.Contains(lex.last(t).RequestAttributes["attachments"], `"name":"x.txt"`) {
-		t.Errorf("warnings %q, sent %v", res.Warnings, lex.last(t).RequestAttributes)
+	if !containsWarning(res.Warnings, "no download URL") || !strings.Contains(lex.Last(t).RequestAttributes["attachments"], `"name":"x.txt"`) {
+		t.Errorf("warnings %q, sent %v", res.Warnings, lex.Last(t).RequestAttributes)
 	}
 	// Ordinary text carries no request attributes.
-	h.turn(t, turnFor(t, settingsFor(srv.URL), "plain"), nil)
-	if ra := lex.last(t).RequestAttributes; ra != nil {
+	h.turn(t, turnFor(t, settingsFor(lex.URL), "plain"), nil)
+	if ra := lex.Last(t).RequestAttributes; ra != nil {
 		t.Errorf("text turn sent request attributes %v", ra)
 	}
 }
 
 func TestLongMessageTruncated(t *testing.T) {
-	lex, srv := newScriptedLex(t)
+	lex := lextest.New(t)
 	h := newHarness()
 	// Multi-byte words, so that a byte-based cut would be caught.
 	var b strings.Builder
@@ -436,8 +435,8 @@ func TestLongMessageTruncated(t *testing.T) {
 		b.WriteString("größe ")
 	}
 	long := strings.TrimSpace(b.String())
-	res := h.turn(t, turnFor(t, settingsFor(srv.URL), long), nil)
-	sent := lex.last(t).Text
+	res := h.turn(t, turnFor(t, settingsFor(lex.URL), long), nil)
+	sent := lex.Last(t).Text
 	n := utf8.RuneCountInString(sent)
 	if n > 1024 || n < 1000 {
 		t.Fatalf("sent %d runes", n)
@@ -474,16 +473,16 @@ func TestTruncateWords(t *testing.T) {
 }
 
 func TestChatContextMerge(t *testing.T) {
-	lex, srv := newScriptedLex(t)
+	lex := lextest.New(t)
 	h := newHarness()
-	s := settingsFor(srv.URL)
-	turn := func(ctx string, state json.RawMessage, lexAttrs string) (lexCall, json.RawMessage) {
+	s := settingsFor(lex.URL)
+	turn := func(ctx string, state json.RawMessage, lexAttrs string) (lextest.Call, json.RawMessage) {
 		t.Helper()
-		lex.script(lexAnswer{body: answerBody(`[{"content":"ok","contentType":"PlainText"}]`, "", "", lexAttrs, "")})
+		lex.Script(lextest.Answer{Body: lextest.Response{Messages: `[{"content":"ok","contentType":"PlainText"}]`, SessionAttributes: lexAttrs}.Body()})
 		tn := turnFor(t, s, "hi")
 		tn.Contact.ChatContext = json.RawMessage(ctx)
 		res := h.turn(t, tn, state)
-		return lex.last(t), res.State
+		return lex.Last(t), res.State
 	}
 
 	ctx1 := `{"plan":"gold","seats":3,"vip":true,"address":{"city":"Oslo","zip":"0150"},"gone":null}`
@@ -513,7 +512,7 @@ func TestChatContextMerge(t *testing.T) {
 	tn.Contact.ChatContext = json.RawMessage(`{"plan":"gold","team":"a"}`)
 	tn.Message.Metadata = chat.Metadata{"KM_CHAT_CONTEXT": `{"plan":"trial"}`}
 	h.turn(t, tn, nil)
-	if sa := lex.last(t).SessionAttributes; sa["plan"] != "trial" || sa["team"] != "a" {
+	if sa := lex.Last(t).SessionAttributes; sa["plan"] != "trial" || sa["team"] != "a" {
 		t.Errorf("message context sent %v", sa)
 	}
 	// A chat context that is not an object is left out, with a warning.
@@ -525,43 +524,42 @@ func TestChatContextMerge(t *testing.T) {
 }
 
 func TestDamagedStateIsReset(t *testing.T) {
-	lex, srv := newScriptedLex(t)
-	res := newHarness().turn(t, turnFor(t, settingsFor(srv.URL), "hi"), json.RawMessage(`{"sessionAttributes":"oops"}`))
-	if !containsWarning(res.Warnings, "could not be read") || len(lex.last(t).SessionAttributes) != 0 {
-		t.Errorf("warnings %q, sent %v", res.Warnings, lex.last(t).SessionAttributes)
+	lex := lextest.New(t)
+	res := newHarness().turn(t, turnFor(t, settingsFor(lex.URL), "hi"), json.RawMessage(`{"sessionAttributes":"oops"}`))
+	if !containsWarning(res.Warnings, "could not be read") || len(lex.Last(t).SessionAttributes) != 0 {
+		t.Errorf("warnings %q, sent %v", res.Warnings, lex.Last(t).SessionAttributes)
 	}
 }
 
 func TestErrorKinds(t *testing.T) {
 	cases := []struct {
 		name   string
-		answer lexAnswer
+		answer lextest.Answer
 		kind   bot.Kind
 		label  string
 		says   string
 	}{
-		{"throttling", withHeader(lexError(429, "ThrottlingException", "Rate exceeded"), "Retry-After", "2"), bot.Retryable, "ThrottlingException", "throttling"},
-		{"internal", lexError(500, "InternalServerException", "oops"), bot.Retryable, "InternalServerException", "HTTP 500"},
-		{"bad gateway", lexError(502, "BadGatewayException", "upstream"), bot.Retryable, "BadGatewayException", "HTTP 502"},
-		{"bare 503", lexAnswer{status: 503, body: "Service Unavailable"}, bot.Retryable, "other", "HTTP 503"},
-		{"access denied", lexError(403, "AccessDeniedException", "User is not authorized to perform: lex:RecognizeText"), bot.Unauthorized, "AccessDeniedException", "AmazonLexRunBotsOnly"},
-		{"unrecognized client", lexError(403, "UnrecognizedClientException", "The security token included in the request is invalid."), bot.Unauthorized, "UnrecognizedClientException", "AmazonLexRunBotsOnly"},
-		{"invalid signature", lexError(403, "InvalidSignatureException", "The request signature we calculated does not match"), bot.Unauthorized, "InvalidSignatureException", "AmazonLexRunBotsOnly"},
-		{"bare 403", lexAnswer{status: 403, body: "Forbidden"}, bot.Unauthorized, "other", "AmazonLexRunBotsOnly"},
-		{"not found", lexError(404, "ResourceNotFoundException", "Could not find bot alias TSTALIASID"), bot.Misconfigured, "ResourceNotFoundException", "was not found"},
-		{"validation", lexError(400, "ValidationException", "1 validation error detected: Value at 'localeId'"), bot.Misconfigured, "ValidationException", "localeId"},
-		{"bad request", lexError(400, "BadRequestException", "bad"), bot.Misconfigured, "BadRequestException", "invalid"},
-		{"conflict", lexError(409, "ConflictException", "alias is being built"), bot.Misconfigured, "ConflictException", "conflict"},
-		{"dependency failed", lexError(424, "DependencyFailedException", "Invalid Lambda Response"), bot.Misconfigured, "DependencyFailedException", "Lambda"},
-		{"200 that is not Lex", lexAnswer{status: 200, body: "<html>hello</html>"}, bot.Misconfigured, "unreadable_response", "not a Lex response"},
+		{"throttling", withHeader(lextest.Error(429, "ThrottlingException", "Rate exceeded"), "Retry-After", "2"), bot.Retryable, "ThrottlingException", "throttling"},
+		{"internal", lextest.Error(500, "InternalServerException", "oops"), bot.Retryable, "InternalServerException", "HTTP 500"},
+		{"bad gateway", lextest.Error(502, "BadGatewayException", "upstream"), bot.Retryable, "BadGatewayException", "HTTP 502"},
+		{"bare 503", lextest.Answer{Status: 503, Body: "Service Unavailable"}, bot.Retryable, "other", "HTTP 503"},
+		{"access denied", lextest.Error(403, "AccessDeniedException", "User is not authorized to perform: lex:RecognizeText"), bot.Unauthorized, "AccessDeniedException", "AmazonLexRunBotsOnly"},
+		{"unrecognized client", lextest.Error(403, "UnrecognizedClientException", "The security token included in the request is invalid."), bot.Unauthorized, "UnrecognizedClientException", "AmazonLexRunBotsOnly"},
+		{"invalid signature", lextest.Error(403, "InvalidSignatureException", "The request signature we calculated does not match"), bot.Unauthorized, "InvalidSignatureException", "AmazonLexRunBotsOnly"},
+		{"bare 403", lextest.Answer{Status: 403, Body: "Forbidden"}, bot.Unauthorized, "other", "AmazonLexRunBotsOnly"},
+		{"not found", lextest.Error(404, "ResourceNotFoundException", "Could not find bot alias TSTALIASID"), bot.Misconfigured, "ResourceNotFoundException", "was not found"},
+		{"validation", lextest.Error(400, "ValidationException", "1 validation error detected: Value at 'localeId'"), bot.Misconfigured, "ValidationException", "localeId"},
+		{"bad request", lextest.Error(400, "BadRequestException", "bad"), bot.Misconfigured, "BadRequestException", "invalid"},
+		{"conflict", lextest.Error(409, "ConflictException", "alias is being built"), bot.Misconfigured, "ConflictException", "conflict"},
+		{"dependency failed", lextest.Error(424, "DependencyFailedException", "Invalid Lambda Response"), bot.Misconfigured, "DependencyFailedException", "Lambda"},
+		{"200 that is not Lex", lextest.Answer{Status: 200, Body: "<html>hello</html>"}, bot.Misconfigured, "unreadable_response", "not a Lex response"},
 	}
-	_, srv := newScriptedLex(t)
-	lex := srv.Config.Handler.(*scriptedLex)
+	lex := lextest.New(t)
 	h := newHarness()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			lex.script(tc.answer)
-			_, err := h.conn.Turn(context.Background(), turnFor(t, settingsFor(srv.URL), "hi"), nil)
+			lex.Script(tc.answer)
+			_, err := h.conn.Turn(context.Background(), turnFor(t, settingsFor(lex.URL), "hi"), nil)
 			var be *bot.Error
 			if !errors.As(err, &be) {
 				t.Fatalf("error %v is not a *bot.Error", err)
@@ -580,7 +578,7 @@ func TestErrorKinds(t *testing.T) {
 			}
 		})
 	}
-	if n := lex.count(); n != len(cases) {
+	if n := lex.Count(); n != len(cases) {
 		t.Errorf("Lex got %d requests for %d turns: the SDK retried on its own", n, len(cases))
 	}
 	if strings.Contains(h.logs.String(), testSecret) {
@@ -588,13 +586,13 @@ func TestErrorKinds(t *testing.T) {
 	}
 }
 
-func withHeader(a lexAnswer, k, v string) lexAnswer {
-	a.header = map[string]string{k: v}
+func withHeader(a lextest.Answer, k, v string) lextest.Answer {
+	a.Header = map[string]string{k: v}
 	return a
 }
 
 func TestTimeoutAndUnreachable(t *testing.T) {
-	_, srv := newScriptedLex(t, lexAnswer{body: okBody, delay: 2 * time.Second})
+	srv := lextest.New(t, lextest.Answer{Body: lextest.OK, Delay: 2 * time.Second})
 	h := newHarness()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -638,44 +636,43 @@ func TestInvalidSettings(t *testing.T) {
 }
 
 func TestEmptyTextIsNotSent(t *testing.T) {
-	lex, srv := newScriptedLex(t)
-	res := newHarness().turn(t, turnFor(t, settingsFor(srv.URL), "   "), nil)
-	if lex.count() != 0 || res.State != nil || !containsWarning(res.Warnings, "no text") {
-		t.Errorf("calls %d, result %+v", lex.count(), res)
+	lex := lextest.New(t)
+	res := newHarness().turn(t, turnFor(t, settingsFor(lex.URL), "   "), nil)
+	if lex.Count() != 0 || res.State != nil || !containsWarning(res.Warnings, "no text") {
+		t.Errorf("calls %d, result %+v", lex.Count(), res)
 	}
 }
 
 func TestEndpointOverride(t *testing.T) {
-	envLex, envSrv := newScriptedLex(t)
-	setLex, setSrv := newScriptedLex(t)
-	t.Setenv(EndpointEnv, envSrv.URL)
-	h := newHarness()
+	envLex := lextest.New(t)
+	setLex := lextest.New(t)
+	h := newHarness(func(o *Options) { o.Endpoint = envLex.URL })
 
 	h.turn(t, turnFor(t, settingsFor(""), "via env"), nil)
-	if envLex.last(t).Text != "via env" || setLex.count() != 0 {
-		t.Errorf("env endpoint not used: env %d, settings %d", envLex.count(), setLex.count())
+	if envLex.Last(t).Text != "via env" || setLex.Count() != 0 {
+		t.Errorf("env endpoint not used: env %d, settings %d", envLex.Count(), setLex.Count())
 	}
-	h.turn(t, turnFor(t, settingsFor(setSrv.URL), "via settings"), nil)
-	if setLex.last(t).Text != "via settings" || envLex.count() != 1 {
-		t.Errorf("settings endpoint did not win: env %d, settings %d", envLex.count(), setLex.count())
+	h.turn(t, turnFor(t, settingsFor(setLex.URL), "via settings"), nil)
+	if setLex.Last(t).Text != "via settings" || envLex.Count() != 1 {
+		t.Errorf("settings endpoint did not win: env %d, settings %d", envLex.Count(), setLex.Count())
 	}
 }
 
 func TestClientCache(t *testing.T) {
-	lex, srv := newScriptedLex(t)
+	lex := lextest.New(t)
 	h := newHarness(func(o *Options) { o.MaxClients = 2 })
-	h.turn(t, turnFor(t, settingsFor(srv.URL), "one"), nil)
+	h.turn(t, turnFor(t, settingsFor(lex.URL), "one"), nil)
 	// New keys take effect at once, on the same bot's single cache entry.
-	rotated := settingsFor(srv.URL, func(s *Settings) { s.AccessKeyID = "AKIAROTATED0000002" })
+	rotated := settingsFor(lex.URL, func(s *Settings) { s.AccessKeyID = "AKIAROTATED0000002" })
 	h.turn(t, turnFor(t, rotated, "two"), nil)
-	if got := lex.last(t).Scope.KeyID; got != "AKIAROTATED0000002" {
+	if got := lex.Last(t).Scope.KeyID; got != "AKIAROTATED0000002" {
 		t.Errorf("after a key change Lex saw key %s", got)
 	}
 	if n := h.conn.cachedClients(); n != 1 {
 		t.Errorf("%d cached clients for one bot", n)
 	}
 	for _, id := range []string{"bot2", "bot3", "bot4"} {
-		tn := turnFor(t, settingsFor(srv.URL), "hi")
+		tn := turnFor(t, settingsFor(lex.URL), "hi")
 		tn.Bot.ID = id
 		h.turn(t, tn, nil)
 	}
@@ -702,7 +699,7 @@ func TestSessionID(t *testing.T) {
 
 func TestUnshowableMessages(t *testing.T) {
 	msgs := `[{"contentType":"ImageResponseCard"},{"contentType":"Hologram","content":""},{"contentType":"Hologram","content":"beam"}]`
-	_, srv := newScriptedLex(t, lexAnswer{body: answerBody(msgs, "", "", "", "")})
+	srv := lextest.New(t, lextest.Answer{Body: lextest.Response{Messages: msgs}.Body()})
 	res := newHarness().turn(t, turnFor(t, settingsFor(srv.URL), "hi"), nil)
 	if len(res.Replies) != 3 || res.Replies[0].Text != richmsg.Unshowable || res.Replies[1].Text != richmsg.Unshowable || res.Replies[2].Text != "beam" {
 		t.Errorf("replies = %+v", res.Replies)
@@ -713,7 +710,7 @@ func TestUnshowableMessages(t *testing.T) {
 }
 
 func TestLatencyMetric(t *testing.T) {
-	_, srv := newScriptedLex(t)
+	srv := lextest.New(t)
 	h := newHarness()
 	h.turn(t, turnFor(t, settingsFor(srv.URL), "hi"), nil)
 	if n := testutil.CollectAndCount(h.conn.metrics.latency); n != 1 {
@@ -726,9 +723,12 @@ func TestLatencyMetric(t *testing.T) {
 
 func newClosedURL(t *testing.T) string {
 	t.Helper()
-	_, srv := newScriptedLex(t)
-	u := srv.URL
-	srv.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + l.Addr().String()
+	l.Close()
 	return u
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot/lextest"
 )
 
 // FuzzLexResponse feeds arbitrary bodies, as a 200 from Lex, through the
@@ -17,7 +18,7 @@ import (
 // with silence when Lex sent messages: every message becomes a reply.
 func FuzzLexResponse(f *testing.F) {
 	for _, seed := range []string{
-		okBody,
+		lextest.OK,
 		fallbackBody,
 		`{}`,
 		`null`,
@@ -35,11 +36,11 @@ func FuzzLexResponse(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	lex, srv := newScriptedLex(f)
+	lex := lextest.New(f)
 	h := newHarness()
-	s := settingsFor(srv.URL)
+	s := settingsFor(lex.URL)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		lex.script(lexAnswer{body: string(body)})
+		lex.Script(lextest.Answer{Body: string(body)})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		res, err := h.conn.Turn(ctx, turnFor(t, s, "hi"), nil)

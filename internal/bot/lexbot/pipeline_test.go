@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot/lextest"
 	"github.com/switchboard-chat/switchboard/internal/bot/turn"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/lexlocal"
@@ -18,7 +19,7 @@ import (
 // the turn's deadline (and only by the runner), refused credentials fail
 // at once for admins to see.
 func TestUnderTurnRunner(t *testing.T) {
-	lex, srv := newScriptedLex(t)
+	lex := lextest.New(t)
 	h := newHarness()
 	run := turn.New(turn.Options{
 		Connectors: map[chat.BotType]bot.Connector{chat.BotLex: h.conn},
@@ -27,17 +28,17 @@ func TestUnderTurnRunner(t *testing.T) {
 		Logger:     slog.New(slog.DiscardHandler),
 	})
 
-	lex.script(lexError(429, "ThrottlingException", "Rate exceeded"), lexError(429, "ThrottlingException", "Rate exceeded"), lexAnswer{body: okBody})
-	o := run.Run(context.Background(), turnFor(t, settingsFor(srv.URL), "hi"), nil)
+	lex.Script(lextest.Error(429, "ThrottlingException", "Rate exceeded"), lextest.Error(429, "ThrottlingException", "Rate exceeded"), lextest.Answer{Body: lextest.OK})
+	o := run.Run(context.Background(), turnFor(t, settingsFor(lex.URL), "hi"), nil)
 	if o.Failed != nil || o.Attempts != 3 || len(o.Replies) != 1 || o.Replies[0].Text != "Hello!" || o.State == nil {
 		t.Errorf("throttled turn: %+v (failed %+v)", o, o.Failed)
 	}
-	if n := lex.count(); n != 3 {
+	if n := lex.Count(); n != 3 {
 		t.Errorf("Lex got %d requests, want 3", n)
 	}
 
-	lex.script(lexError(403, "AccessDeniedException", "not authorized"))
-	o = run.Run(context.Background(), turnFor(t, settingsFor(srv.URL), "hi"), nil)
+	lex.Script(lextest.Error(403, "AccessDeniedException", "not authorized"))
+	o = run.Run(context.Background(), turnFor(t, settingsFor(lex.URL), "hi"), nil)
 	if o.Failed == nil || o.Failed.Kind != bot.Unauthorized || o.Attempts != 1 || !strings.Contains(o.Failed.Message, "AmazonLexRunBotsOnly") {
 		t.Errorf("denied turn: %+v (failed %+v)", o, o.Failed)
 	}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -25,7 +24,8 @@ import (
 )
 
 // ModelsEndpointEnv is AWS's standard variable for the Lex V2 model API
-// endpoint (SPEC §4.1); a bot's own endpoint setting takes precedence.
+// endpoint (SPEC §4.1), read by the config into SetupOptions.Endpoint; a
+// bot's own endpoint setting takes precedence.
 const ModelsEndpointEnv = "AWS_ENDPOINT_URL_LEX_MODELS_V2"
 
 // Bounds of setup's calls to the model API. Validation is a few calls made
@@ -53,6 +53,9 @@ type SetupOptions struct {
 	// TotalTimeout bounds a whole validation or discovery, however many
 	// calls it takes; 0 means DefaultSetupTotalTimeout.
 	TotalTimeout time.Duration
+	// Endpoint is the model-API endpoint for settings that name none
+	// (ModelsEndpointEnv); empty means AWS's own.
+	Endpoint string
 }
 
 // Setup checks Lex settings against the model API and lists an account's
@@ -64,9 +67,9 @@ type Setup struct {
 	totalTimeout time.Duration
 }
 
-// NewSetup returns a Setup. It reads ModelsEndpointEnv once, here.
+// NewSetup returns a Setup.
 func NewSetup(o SetupOptions) *Setup {
-	st := &Setup{http: o.HTTPClient, envEndpoint: os.Getenv(ModelsEndpointEnv), callTimeout: o.CallTimeout, totalTimeout: o.TotalTimeout}
+	st := &Setup{http: o.HTTPClient, envEndpoint: o.Endpoint, callTimeout: o.CallTimeout, totalTimeout: o.TotalTimeout}
 	if st.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		// A host name is checked where it is dialled, after DNS, so a

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/bot/lexbot"
+	"github.com/switchboard-chat/switchboard/internal/bot/lexbot/lextest"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/lexlocal/lexlocaltest"
 )
@@ -170,8 +171,7 @@ func TestValidateFailures(t *testing.T) {
 
 func TestValidateUsesEndpointFromEnvironment(t *testing.T) {
 	srv := lexlocaltest.Start(t, lexlocaltest.Brain)
-	t.Setenv(lexbot.ModelsEndpointEnv, srv.URL)
-	st := lexbot.NewSetup(lexbot.SetupOptions{})
+	st := lexbot.NewSetup(lexbot.SetupOptions{Endpoint: srv.URL})
 	got, err := st.Validate(context.Background(), lexSettings(srv, func(s *lexbot.Settings) { s.Endpoint = "" }))
 	if err != nil {
 		t.Fatal(err)
@@ -281,5 +281,51 @@ func TestSetupErrorsNeverQuoteTheSecret(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), secret) || !strings.Contains(ce.Message, "no access for ********") || !strings.Contains(err.Error(), "no access for ********") {
 		t.Fatalf("secret not scrubbed: %q", err.Error())
+	}
+}
+
+// The scripted endpoint's model API, which the end-to-end tests save Lex
+// bots against, is read by the SDK as AWS's is: names resolve, only
+// enabled locales count, and an unknown bot or alias is told apart.
+func TestValidateAgainstScriptedModelAPI(t *testing.T) {
+	lex := lextest.New(t)
+	lex.Describe(lextest.Alias{BotID: lextest.BotID, BotName: lextest.BotName, AliasID: lextest.AliasID, AliasName: lextest.AliasName,
+		Locales: map[string]bool{"pt_BR": true, "en_US": true, "de_DE": false}})
+	st := lexbot.NewSetup(lexbot.SetupOptions{})
+	in := lexbot.Settings{Region: "eu-west-2", BotID: lextest.BotName, BotAliasID: lextest.AliasName,
+		AccessKeyID: "AKIATESTKEY0000001", SecretAccessKey: "scripted-secret", Endpoint: lex.URL}
+	got, err := st.Validate(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.BotID != lextest.BotID || got.BotAliasID != lextest.AliasID || !slices.Equal(got.Locales, []string{"en_US", "pt_BR"}) {
+		t.Fatalf("validated = %+v", got)
+	}
+	var ops []string
+	for _, c := range lex.ModelCalls() {
+		ops = append(ops, c.Op)
+		if c.Scope.Service != "lex" || c.Scope.Region != "eu-west-2" || c.Scope.KeyID != in.AccessKeyID {
+			t.Errorf("%s signed with scope %+v", c.Op, c.Scope)
+		}
+	}
+	if !slices.Equal(ops, []string{"ListBots", "ListBotAliases", "DescribeBotAlias"}) {
+		t.Fatalf("model calls = %v", ops)
+	}
+
+	for _, tc := range []struct {
+		bot, alias string
+		code       chat.Code
+	}{
+		{lextest.BotID, "NOSUCHALI1", chat.CodeLexAliasNotFound},
+		{"ZZZZZZZZZZ", lextest.AliasID, chat.CodeLexBotNotFound},
+		{"NoSuchBot", lextest.AliasID, chat.CodeLexBotNotFound},
+	} {
+		in.BotID, in.BotAliasID = tc.bot, tc.alias
+		if _, err := st.Validate(context.Background(), in); chat.ErrorCode(err) != tc.code {
+			t.Errorf("bot %s alias %s: %v, want %s", tc.bot, tc.alias, err, tc.code)
+		}
+	}
+	if bad := lex.Malformed(); len(bad) != 0 {
+		t.Fatalf("requests the endpoint did not recognise: %v", bad)
 	}
 }

@@ -38,7 +38,6 @@ type Request struct {
 	CreatedAt      int64          `json:"createdAt"` // Unix milliseconds
 }
 
-
 // buildRequest turns a turn into the request body. Problems that should not
 // stop the turn (a chat context that is not an object, an attachment without
 // a signed URL) come back as warnings for the bot's owner.
@@ -110,7 +109,6 @@ func buildRequest(t bot.Turn, now time.Time) (Request, []string) {
 	r.Metadata[metaChatContext] = ctx
 	return r, warnings
 }
-
 
 // mergeObject copies the members of the JSON object raw into dst.
 func mergeObject(dst map[string]any, raw json.RawMessage) error {
