@@ -28,9 +28,12 @@ flags:
 
 // bench runs a load generator against a running node; it never starts one.
 func bench(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "lex" {
+		return benchLex(args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ws" {
 		fmt.Fprint(stderr, benchUsage)
-		return errors.New("bench: the only benchmark is `bench ws`")
+		return errors.New("bench: the benchmarks are `bench ws` and `bench lex`")
 	}
 	fs := flag.NewFlagSet("bench ws", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -74,4 +77,21 @@ func bench(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		Out:           stdout,
 		Log:           stderr,
 	})
+}
+
+// benchLex is `switchboard bench lex`: RecognizeText load on a running Lex
+// runtime, beside a bare handler measured in the same run.
+func benchLex(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadtest.ParseLex(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg.Out = stdout
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err = loadtest.RunLex(ctx, cfg)
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,16 +19,14 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lexruntimev2"
+
+	"github.com/switchboard-chat/switchboard/internal/lexlocal/demobot"
+	"github.com/switchboard-chat/switchboard/internal/loadtest"
 )
 
-// benchScript is what each simulated contact types, round and round: the
-// welcome, an order lookup over two turns, the carousel, two questions,
-// thanks, a miss and goodbye. Turns thus cover matching, slot elicitation,
-// rich payloads and the fallback.
-var benchScript = []string{
-	"kmConversationStarted", "where is my order", "A1B2C3", "show me your products",
-	"how long does shipping take", "what are your opening hours", "thanks", "purple monkey dishwasher", "bye",
-}
+// benchScript is what each simulated contact types, round and round; the
+// lean load generator types the same.
+var benchScript = loadtest.DemoScript
 
 // benchClients is how many contacts talk at once, each in its own session.
 const benchClients = 4
@@ -74,6 +73,44 @@ func BenchmarkRecognizeText(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecognizeTextLean measures the runtime as `switchboard bench lex`
+// does: the lean load generator of internal/loadtest (keep-alive
+// HTTP/1.1, SigV4-signed requests, benchClients workers for a fixed time)
+// against `switchboard lex-local` serving the demo bot, and first, in the
+// same run, against a bare handler with a fixed recorded answer. Each
+// iteration is one such run of 2×leanDuration; use -benchtime 1x.
+func BenchmarkRecognizeTextLean(b *testing.B) {
+	url := startLexLocal(b, lexLocalConfig{Addr: "127.0.0.1:0", Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
+	cfg := loadtest.LexConfig{
+		URL: url, Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret,
+		BotID: demobot.ID, AliasID: "TSTALIASID", LocaleID: "en_US", Script: benchScript,
+		Workers: benchClients, Duration: leanDuration, Baseline: true,
+	}
+	var rep loadtest.LexReport
+	for b.Loop() {
+		var err error
+		if rep, err = loadtest.RunLex(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+	base, r := rep.Baseline, rep.Runtime
+	b.ReportMetric(us(base.P50()), "base_p50_us")
+	b.ReportMetric(us(base.P99()), "base_p99_us")
+	b.ReportMetric(base.PerSec(), "base_turns/s")
+	b.ReportMetric(us(base.CPUPerTurn()), "base_cpu_us/turn")
+	b.ReportMetric(us(r.P50()), "p50_us")
+	b.ReportMetric(us(r.P99()), "p99_us")
+	b.ReportMetric(r.PerSec(), "turns/s")
+	// In one process: the generator's CPU and the runtime's together.
+	b.ReportMetric(us(r.CPUPerTurn()), "cpu_us/turn")
+	b.ReportMetric(us(r.P50())/us(base.P50()), "x_baseline_p50")
+	b.ReportMetric(r.PerSec()/base.PerSec(), "x_baseline_turns/s")
+}
+
+// leanDuration is how long BenchmarkRecognizeTextLean loads each target.
+const leanDuration = 5 * time.Second
 
 // benchTurns runs b.N turns spread over benchClients concurrent sessions and
 // reports latency percentiles and throughput; it returns the p50 in
@@ -162,4 +199,27 @@ func (l *lastBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(l.body))
 	return resp, err
+}
+
+// TestBenchLexCommand runs `switchboard bench lex` briefly against
+// `switchboard lex-local`, keys and region from the environment as a user
+// would give them.
+func TestBenchLexCommand(t *testing.T) {
+	url := startLexLocal(t, lexLocalConfig{Addr: "127.0.0.1:0", Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret})
+	vars := map[string]string{"AWS_ACCESS_KEY_ID": testKeyID, "AWS_SECRET_ACCESS_KEY": testSecret, "AWS_REGION": testRegion}
+	var stdout, stderr bytes.Buffer
+	if err := bench([]string{"lex", "-url", url, "-duration", "200ms", "-workers", "2"}, env(vars), &stdout, &stderr); err != nil {
+		t.Fatalf("bench lex: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"bare handler", url, "turns/s", "ratio"} {
+		if !bytes.Contains(stdout.Bytes(), []byte(want)) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	vars["AWS_SECRET_ACCESS_KEY"] = "wrong"
+	stdout.Reset()
+	err := bench([]string{"lex", "-url", url, "-duration", "200ms"}, env(vars), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") || stdout.Len() != 0 {
+		t.Fatalf("wrong secret: err %v, report %q", err, stdout.String())
+	}
 }

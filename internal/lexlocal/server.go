@@ -18,9 +18,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -51,6 +52,7 @@ type Options struct {
 type Server struct {
 	opts     Options
 	sessions *sessionStore
+	sigKey   atomic.Pointer[derivedKey] // the current day's, see signingKey
 }
 
 // Limits from the Lex V2 API reference.
@@ -60,13 +62,53 @@ const (
 	defaultSessionTTL = 5 * time.Minute
 )
 
-var (
-	botIDPattern     = regexp.MustCompile(`^[0-9a-zA-Z]{10}$`)
-	aliasIDPattern   = regexp.MustCompile(`^(TSTALIASID|[0-9a-zA-Z]{10})$`)
-	sessionIDPattern = regexp.MustCompile(`^[0-9a-zA-Z._:-]{2,100}$`)
-	// Lex locale ids are language_REGION, with es_419 the numeric region.
-	localeIDPattern = regexp.MustCompile(`^[a-z]{2,3}_([A-Z]{2}|[0-9]{3})$`)
-)
+// Ids are checked by hand rather than by regexp, which costs more than the
+// rest of a request's validation together. Each check is exactly AWS's
+// documented pattern, shown beside it; TestIDChecksMatchPatterns holds them
+// to those patterns.
+
+// isBotID: ^[0-9a-zA-Z]{10}$
+func isBotID(s string) bool { return len(s) == 10 && allBytes(s, isAlnum) }
+
+// isAliasID: ^(TSTALIASID|[0-9a-zA-Z]{10})$, where TSTALIASID is itself ten
+// alphanumerics.
+func isAliasID(s string) bool { return isBotID(s) }
+
+// isSessionID: ^[0-9a-zA-Z._:-]{2,100}$
+func isSessionID(s string) bool {
+	return len(s) >= 2 && len(s) <= 100 && allBytes(s, func(c byte) bool {
+		return isAlnum(c) || c == '.' || c == '_' || c == ':' || c == '-'
+	})
+}
+
+// isLocaleID: ^[a-z]{2,3}_([A-Z]{2}|[0-9]{3})$; Lex locale ids are
+// language_REGION, with es_419 the numeric region.
+func isLocaleID(s string) bool {
+	lang, region, ok := strings.Cut(s, "_")
+	if !ok || len(lang) < 2 || len(lang) > 3 || !allBytes(lang, func(c byte) bool { return 'a' <= c && c <= 'z' }) {
+		return false
+	}
+	switch len(region) {
+	case 2:
+		return allBytes(region, func(c byte) bool { return 'A' <= c && c <= 'Z' })
+	case 3:
+		return allBytes(region, func(c byte) bool { return '0' <= c && c <= '9' })
+	}
+	return false
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // New validates opts and returns a Server.
 func New(opts Options) (*Server, error) {
@@ -237,15 +279,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	buf, err := json.Marshal(out)
-	if err != nil {
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer putAnswerBuffer(buf)
+	if err := encodeAnswer(buf, out); err != nil {
 		s.opts.Logger.Error("lexlocal: encoding response", "op", rt.op, "err", err)
 		writeError(w, errorf(ErrInternalServer, "Internal server error (request %s).", reqID), ns)
 		return
 	}
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(buf)))
-	_, _ = w.Write(buf)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// answerBuffers recycles the buffers answers are encoded into, which are
+// otherwise the largest allocation of a turn.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putAnswerBuffer returns buf to the pool unless one unusually large answer
+// made it big enough that keeping it would pin memory.
+func putAnswerBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		buf.Reset()
+		answerBuffers.Put(buf)
+	}
+}
+
+// encodeAnswer appends v to buf, byte for byte as json.Marshal writes it.
+func encodeAnswer(buf *bytes.Buffer, v any) error {
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1) // Encode ends with a newline, Marshal does not
+	return nil
 }
 
 // validateRuntime checks ids in the order AWS reports them and resolves the
@@ -254,10 +319,10 @@ func (s *Server) validateRuntime(rt route) (BotInfo, *Error) {
 	if e := validateBotAlias(rt.bot, rt.alias); e != nil {
 		return BotInfo{}, e
 	}
-	if !localeIDPattern.MatchString(rt.locale) {
+	if !isLocaleID(rt.locale) {
 		return BotInfo{}, validationError("localeId", rt.locale, "Member must be a supported Lex locale id such as en_US")
 	}
-	if !sessionIDPattern.MatchString(rt.session) {
+	if !isSessionID(rt.session) {
 		return BotInfo{}, validationError("sessionId", rt.session, "Member must satisfy regular expression pattern: [0-9a-zA-Z._:-]+ and have length between 2 and 100")
 	}
 	bot, alias, e := s.lookup(rt.bot, rt.alias)
@@ -271,10 +336,10 @@ func (s *Server) validateRuntime(rt route) (BotInfo, *Error) {
 }
 
 func validateBotAlias(bot, alias string) *Error {
-	if !botIDPattern.MatchString(bot) {
+	if !isBotID(bot) {
 		return validationError("botId", bot, "Member must satisfy regular expression pattern: ^[0-9a-zA-Z]+$ and have length 10")
 	}
-	if alias != "" && !aliasIDPattern.MatchString(alias) {
+	if alias != "" && !isAliasID(alias) {
 		return validationError("botAliasId", alias, "Member must satisfy regular expression pattern: ^(\\bTSTALIASID\\b|[0-9a-zA-Z]+)$ and have length 10")
 	}
 	return nil
@@ -368,7 +433,7 @@ func (s *Server) recognizeText(ctx context.Context, rt route, body []byte, reqID
 		requestAttributes: req.RequestAttributes, expires: now.Add(sessionTTL(bot)),
 	}, now)
 	return recognizeTextResponse{
-		Messages: res.Messages, SessionState: &out, Interpretations: res.Interpretations,
+		Messages: res.Messages, SessionState: out.wire(), Interpretations: wireInterpretations(res.Interpretations),
 		RequestAttributes: req.RequestAttributes, SessionID: rt.session,
 	}, nil
 }
@@ -382,7 +447,7 @@ func (s *Server) getSession(rt route) (any, error) {
 		return nil, errorf(ErrResourceNotFound, "Session %s not found.", rt.session)
 	}
 	return getSessionResponse{
-		SessionID: rt.session, Messages: sess.messages, Interpretations: sess.interpretations, SessionState: &sess.state,
+		SessionID: rt.session, Messages: sess.messages, Interpretations: wireInterpretations(sess.interpretations), SessionState: sess.state.wire(),
 	}, nil
 }
 

@@ -105,14 +105,14 @@ func (s *Server) verifySigV4(r *http.Request, body []byte) *Error {
 		return errorf(errInvalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'.", a.date, amzDate[:8])
 	}
 	now := s.now().UTC()
-	skew := fmt.Sprintf("%g min", s.opts.MaxSkew.Minutes())
+	skew := func() string { return fmt.Sprintf("%g min", s.opts.MaxSkew.Minutes()) }
 	if signedAt.Before(now.Add(-s.opts.MaxSkew)) {
 		return errorf(errInvalidSignature, "Signature expired: %s is now earlier than %s (%s - %s.)",
-			amzDate, now.Add(-s.opts.MaxSkew).Format(amzDateLayout), now.Format(amzDateLayout), skew)
+			amzDate, now.Add(-s.opts.MaxSkew).Format(amzDateLayout), now.Format(amzDateLayout), skew())
 	}
 	if signedAt.After(now.Add(s.opts.MaxSkew)) {
 		return errorf(errInvalidSignature, "Signature not yet current: %s is still later than %s (%s + %s.)",
-			amzDate, now.Add(s.opts.MaxSkew).Format(amzDateLayout), now.Format(amzDateLayout), skew)
+			amzDate, now.Add(s.opts.MaxSkew).Format(amzDateLayout), now.Format(amzDateLayout), skew())
 	}
 
 	bodyHash := sha256.Sum256(body)
@@ -127,17 +127,18 @@ func (s *Server) verifySigV4(r *http.Request, body []byte) *Error {
 		payloadHash = declared
 	}
 
-	canonical := canonicalRequest(r, a.signedHeaders, payloadHash)
-	scope := a.date + "/" + a.region + "/" + a.service + "/" + a.terminator
-	creqHash := sha256.Sum256([]byte(canonical))
-	stringToSign := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(creqHash[:])
-
-	key := hmacSHA256([]byte("AWS4"+s.opts.SecretAccessKey), a.date)
-	key = hmacSHA256(key, a.region)
-	key = hmacSHA256(key, a.service)
-	key = hmacSHA256(key, a.terminator)
-	want := hmacSHA256(key, stringToSign)
-	if !hmac.Equal(want, a.signature) {
+	creqHash := sha256.Sum256(canonicalRequest(r, a.signedHeaders, payloadHash))
+	var hexHash [2 * sha256.Size]byte
+	hex.Encode(hexHash[:], creqHash[:])
+	// The string to sign goes into the MAC piece by piece; it is never
+	// needed as a whole.
+	mac := hmac.New(sha256.New, s.signingKey(a.date))
+	for _, part := range [...]string{sigAlgorithm, "\n", amzDate, "\n", a.date, "/", a.region, "/", a.service, "/", a.terminator, "\n"} {
+		mac.Write([]byte(part))
+	}
+	mac.Write(hexHash[:])
+	var sum [sha256.Size]byte
+	if !hmac.Equal(mac.Sum(sum[:0]), a.signature) {
 		// Only names, never header values: a signed x-amz-security-token is a credential.
 		s.opts.Logger.Debug("lexlocal: signature mismatch", "method", r.Method, "path", rawPath(r), "signedHeaders", a.signedHeaders)
 		return errorf(errInvalidSignature, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
@@ -145,25 +146,53 @@ func (s *Server) verifySigV4(r *http.Request, body []byte) *Error {
 	return nil
 }
 
-func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) string {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(rawPath(r)))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.URL.RawQuery))
-	b.WriteByte('\n')
-	for _, h := range signedHeaders {
-		b.WriteString(h)
-		b.WriteByte(':')
-		b.WriteString(canonicalHeaderValue(r, h))
-		b.WriteByte('\n')
+// signingKey is the HMAC chain of the secret over the credential scope. Only
+// the date varies (region, service and terminator were checked to be the
+// server's own), so the key of the current day is kept and derived afresh
+// when the date changes. A request for another date, around midnight, just
+// derives its own.
+func (s *Server) signingKey(date string) []byte {
+	if k := s.sigKey.Load(); k != nil && k.date == date {
+		return k.key
 	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String()
+	key := hmacSHA256([]byte("AWS4"+s.opts.SecretAccessKey), date)
+	key = hmacSHA256(key, s.opts.Region)
+	key = hmacSHA256(key, sigService)
+	key = hmacSHA256(key, sigTermination)
+	s.sigKey.Store(&derivedKey{date: date, key: key})
+	return key
+}
+
+// derivedKey is a signing key and the scope date it is valid for.
+type derivedKey struct {
+	date string
+	key  []byte
+}
+
+func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) []byte {
+	b := make([]byte, 0, 512)
+	b = append(b, r.Method...)
+	b = append(b, '\n')
+	b = appendAWSEscape(b, canonicalURIPath(rawPath(r)), false)
+	b = append(b, '\n')
+	b = append(b, canonicalQuery(r.URL.RawQuery)...)
+	b = append(b, '\n')
+	for _, h := range signedHeaders {
+		b = append(b, h...)
+		b = append(b, ':')
+		b = appendHeaderValue(b, r, h)
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	for i, h := range signedHeaders {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, h...)
+	}
+	b = append(b, '\n')
+	b = append(b, payloadHash...)
+	return b
 }
 
 // rawPath is the path exactly as the client sent it. Go's URL.EscapedPath may
@@ -181,10 +210,14 @@ func rawPath(r *http.Request) string {
 // but S3, SigV4 double-encodes, so a session id "a:b" sent as "a%3Ab" is
 // signed as "a%253Ab".
 func canonicalURI(escaped string) string {
+	return string(appendAWSEscape(nil, canonicalURIPath(escaped), false))
+}
+
+func canonicalURIPath(escaped string) string {
 	if escaped == "" {
 		return "/"
 	}
-	return awsEscape(escaped, false)
+	return escaped
 }
 
 func canonicalQuery(raw string) string {
@@ -211,44 +244,59 @@ func canonicalQuery(raw string) string {
 // awsEscape is RFC 3986 escaping as SigV4 defines it: everything but
 // unreserved characters (and '/' unless encodeSlash) becomes %XX, uppercase.
 func awsEscape(s string, encodeSlash bool) string {
+	return string(appendAWSEscape(nil, s, encodeSlash))
+}
+
+func appendAWSEscape(b []byte, s string, encodeSlash bool) []byte {
 	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
 			c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encodeSlash) {
-			b.WriteByte(c)
+			b = append(b, c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
+		b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
 	}
-	return b.String()
+	return b
 }
 
 // canonicalHeaderValue reads headers the Go server moved out of r.Header
 // (Host, Content-Length) from where it put them.
 func canonicalHeaderValue(r *http.Request, name string) string {
+	return string(appendHeaderValue(nil, r, name))
+}
+
+// appendHeaderValue appends the canonical form of a header: its values
+// joined by commas, each trimmed with inner runs of spaces folded to one.
+// It only reads the header map.
+func appendHeaderValue(b []byte, r *http.Request, name string) []byte {
 	switch name {
 	case "host":
-		return r.Host
+		return append(b, r.Host...)
 	case "content-length":
 		if v := r.Header.Get("Content-Length"); v != "" {
-			return strings.TrimSpace(v)
+			return append(b, strings.TrimSpace(v)...)
 		}
 		if r.ContentLength >= 0 {
-			return strconv.FormatInt(r.ContentLength, 10)
+			return strconv.AppendInt(b, r.ContentLength, 10)
 		}
-		return ""
+		return b
 	}
-	// Values returns the header map's own slice; trim into a fresh one.
-	raw := r.Header.Values(name)
-	vals := make([]string, len(raw))
-	for i, v := range raw {
-		vals[i] = strings.Join(strings.Fields(v), " ")
+	for i, v := range r.Header.Values(name) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		first := true
+		for f := range strings.FieldsSeq(v) {
+			if !first {
+				b = append(b, ' ')
+			}
+			b = append(b, f...)
+			first = false
+		}
 	}
-	return strings.Join(vals, ",")
+	return b
 }
 
 func hmacSHA256(key []byte, data string) []byte {

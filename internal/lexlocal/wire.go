@@ -47,11 +47,67 @@ type Intent struct {
 // MarshalJSON writes "slots": {} rather than null for a slotless intent,
 // which is what Lex sends for FallbackIntent and friends.
 func (i Intent) MarshalJSON() ([]byte, error) {
-	type plain Intent
-	if i.Slots == nil {
-		i.Slots = map[string]*Slot{}
+	return json.Marshal(i.wire())
+}
+
+// wireIntent is Intent as it goes on the wire. It has the same fields, so
+// the compiler keeps the two in step, but no MarshalJSON: encoding/json
+// re-scans and compacts whatever a MarshalJSON returns, and an answer holds
+// up to six intents. The server encodes its answers through the wire types.
+type wireIntent struct {
+	Name              string           `json:"name"`
+	Slots             map[string]*Slot `json:"slots"`
+	State             string           `json:"state,omitempty"`
+	ConfirmationState string           `json:"confirmationState,omitempty"`
+}
+
+func (i *Intent) wire() *wireIntent {
+	if i == nil {
+		return nil
 	}
-	return json.Marshal(plain(i))
+	w := wireIntent(*i)
+	if w.Slots == nil {
+		w.Slots = map[string]*Slot{}
+	}
+	return &w
+}
+
+// wireState is SessionState as it goes on the wire; see wireIntent.
+type wireState struct {
+	DialogAction         *DialogAction     `json:"dialogAction,omitempty"`
+	Intent               *wireIntent       `json:"intent,omitempty"`
+	ActiveContexts       json.RawMessage   `json:"activeContexts,omitempty"`
+	SessionAttributes    map[string]string `json:"sessionAttributes"`
+	OriginatingRequestID string            `json:"originatingRequestId,omitempty"`
+	RuntimeHints         json.RawMessage   `json:"runtimeHints,omitempty"`
+}
+
+func (s *SessionState) wire() *wireState {
+	if s == nil {
+		return nil
+	}
+	return &wireState{
+		DialogAction: s.DialogAction, Intent: s.Intent.wire(), ActiveContexts: s.ActiveContexts,
+		SessionAttributes: s.SessionAttributes, OriginatingRequestID: s.OriginatingRequestID, RuntimeHints: s.RuntimeHints,
+	}
+}
+
+// wireInterpretation is Interpretation as it goes on the wire; see wireIntent.
+type wireInterpretation struct {
+	Intent               *wireIntent      `json:"intent,omitempty"`
+	NLUConfidence        *ConfidenceScore `json:"nluConfidence,omitempty"`
+	InterpretationSource string           `json:"interpretationSource,omitempty"`
+}
+
+func wireInterpretations(in []Interpretation) []wireInterpretation {
+	if in == nil {
+		return nil
+	}
+	out := make([]wireInterpretation, len(in))
+	for i, v := range in {
+		out[i] = wireInterpretation{Intent: v.Intent.wire(), NLUConfidence: v.NLUConfidence, InterpretationSource: v.InterpretationSource}
+	}
+	return out
 }
 
 // Slot is Lex's slot object.
@@ -113,18 +169,18 @@ type recognizeTextRequest struct {
 }
 
 type recognizeTextResponse struct {
-	Messages          []Message         `json:"messages,omitempty"`
-	SessionState      *SessionState     `json:"sessionState"`
-	Interpretations   []Interpretation  `json:"interpretations,omitempty"`
-	RequestAttributes map[string]string `json:"requestAttributes,omitempty"`
-	SessionID         string            `json:"sessionId"`
+	Messages          []Message            `json:"messages,omitempty"`
+	SessionState      *wireState           `json:"sessionState"`
+	Interpretations   []wireInterpretation `json:"interpretations,omitempty"`
+	RequestAttributes map[string]string    `json:"requestAttributes,omitempty"`
+	SessionID         string               `json:"sessionId"`
 }
 
 type getSessionResponse struct {
-	SessionID       string           `json:"sessionId"`
-	Messages        []Message        `json:"messages,omitempty"`
-	Interpretations []Interpretation `json:"interpretations,omitempty"`
-	SessionState    *SessionState    `json:"sessionState"`
+	SessionID       string               `json:"sessionId"`
+	Messages        []Message            `json:"messages,omitempty"`
+	Interpretations []wireInterpretation `json:"interpretations,omitempty"`
+	SessionState    *wireState           `json:"sessionState"`
 }
 
 type putSessionRequest struct {

@@ -8,7 +8,8 @@
 // process, so each figure comes with a baseline from the same run on the
 // same machine.
 //
-// It backs `switchboard bench ws`; see docs/benchmarks.md.
+// It backs `switchboard bench ws`; lex.go backs `switchboard bench lex`,
+// the same idea for the local Lex runtime. See docs/benchmarks.md.
 package loadtest
 
 import (

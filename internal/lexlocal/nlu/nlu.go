@@ -6,11 +6,14 @@
 package nlu
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -127,13 +130,24 @@ type Model struct {
 	// share of the word's per-intent document frequency, so a word every
 	// intent uses says little and one only TalkToHuman uses says a lot.
 	assoc [][]float64
+
+	// scratch recycles Match's per-utterance and per-intent sums, which
+	// would otherwise be most of what a match allocates.
+	scratch sync.Pool
+}
+
+type scratch struct {
+	dotW, dotC        []float64 // per utterance
+	centW, centC, cov []float64 // per intent
 }
 
 type cIntent struct {
 	idx   int
 	name  string
 	slots []Slot
-	utts  []*cUtt
+	// slotType maps each slot's name to its type.
+	slotType map[string]string
+	utts     []*cUtt
 	// centroid of the intent's utterance vectors, so an intent is also
 	// judged by its vocabulary as a whole, not only its nearest sample.
 	centW, centC sparse
@@ -154,15 +168,22 @@ type tmplTok struct {
 
 // vocab numbers features and remembers their inverse document frequency.
 type vocab struct {
-	ids    map[string]int32
-	terms  []string
-	idf    []float64
-	maxIDF float64
-	post   [][]posting
+	ids   map[string]int32
+	terms []string
+	// byFirst holds terms by their first byte, in terms' order, for typo
+	// correction, which only looks at terms starting like the typed word.
+	byFirst [256][]string
+	idf     []float64
+	maxIDF  float64
+	post    [][]posting
+	// centPost[feature] lists the intents whose centroid has the feature,
+	// so a query meets every centroid in one pass, as it meets every
+	// utterance through post.
+	centPost [][]posting
 }
 
 type posting struct {
-	utt int32
+	utt int32 // an utterance in post, an intent in centPost
 	w   float64
 }
 
@@ -315,6 +336,25 @@ func Compile(intents []Intent, slotTypes []SlotType, opts Options) (*Model, erro
 	for _, ci := range m.intents {
 		ci.centW = centroid(ci.utts, func(u *cUtt) sparse { return u.w })
 		ci.centC = centroid(ci.utts, func(u *cUtt) sparse { return u.c })
+		for _, f := range ci.centW {
+			m.wordIdx.centPost[f.id] = append(m.wordIdx.centPost[f.id], posting{int32(ci.idx), f.w})
+		}
+		for _, f := range ci.centC {
+			m.charIdx.centPost[f.id] = append(m.charIdx.centPost[f.id], posting{int32(ci.idx), f.w})
+		}
+	}
+	m.scratch.New = func() any {
+		nu, ni := len(m.utts), len(m.intents)
+		return &scratch{
+			dotW: make([]float64, nu), dotC: make([]float64, nu),
+			centW: make([]float64, ni), centC: make([]float64, ni), cov: make([]float64, ni),
+		}
+	}
+	for _, ci := range m.intents {
+		ci.slotType = make(map[string]string, len(ci.slots))
+		for _, s := range ci.slots {
+			ci.slotType[s.Name] = s.Type
+		}
 	}
 	return m, nil
 }
@@ -416,16 +456,28 @@ func (v *vocab) build(docs [][]string, group []int) {
 	for _, k := range keys {
 		v.ids[k] = int32(len(v.idf))
 		v.terms = append(v.terms, k)
+		v.byFirst[k[0]] = append(v.byFirst[k[0]], k)
 		v.idf = append(v.idf, math.Log(1+n/float64(df[k])))
 	}
 	v.post = make([][]posting, len(v.idf))
+	v.centPost = make([][]posting, len(v.idf))
 }
 
 // vector weights terms by tf-idf. Unseen terms keep the highest IDF: a
 // word no sample uses is strong evidence the text is about something else,
 // and it must weigh on the query's norm for out-of-domain text to score low.
 func (v *vocab) vector(terms []string, unit bool) sparse {
-	var s sparse
+	s := v.appendVector(nil, terms)
+	if unit {
+		s.normalize()
+	}
+	return s
+}
+
+// appendVector appends the unnormalised vector of terms to dst[:0], so a
+// caller can reuse one buffer for many vectors.
+func (v *vocab) appendVector(dst sparse, terms []string) sparse {
+	s := dst[:0]
 outer:
 	for _, t := range terms {
 		id, ok := v.ids[t]
@@ -440,9 +492,6 @@ outer:
 			}
 		}
 		s = append(s, feat{id, v.idf[id]})
-	}
-	if unit {
-		s.normalize()
 	}
 	return s
 }
@@ -550,6 +599,8 @@ func (m *Model) prepare(text string) *query {
 	q.tokW2 = make([]float64, len(q.toks))
 	q.tokC2 = make([]float64, len(q.toks))
 	var grams []string
+	var gv sparse
+	terms := make([]string, 0, len(q.toks))
 	for i, t := range q.toks {
 		term := m.term(t.norm)
 		if term == "" {
@@ -559,20 +610,23 @@ func (m *Model) prepare(text string) *query {
 			term = m.wordIdx.correct(term, t.norm)
 		}
 		q.terms[i] = term
-		wv := m.wordIdx.vector([]string{term}, false)
-		q.tokW[i] = wv[0].w
-		q.tokW2[i] = wv[0].w * wv[0].w
+		terms = append(terms, term)
+		// The weight a one-term vector would give the term.
+		w := oovWeight * m.wordIdx.maxIDF
+		if id, ok := m.wordIdx.ids[term]; ok {
+			w = m.wordIdx.idf[id]
+		}
+		q.tokW[i] = w
+		q.tokW2[i] = w * w
 		grams = appendGrams(grams[:0], term)
-		for _, f := range m.charIdx.vector(grams, false) {
+		gv = m.charIdx.appendVector(gv, grams)
+		for _, f := range gv {
 			q.tokC2[i] += f.w * f.w
 		}
 	}
-	var terms, allGrams []string
-	for _, t := range q.terms {
-		if t != "" {
-			terms = append(terms, t)
-			allGrams = appendGrams(allGrams, t)
-		}
+	allGrams := grams[:0]
+	for _, t := range terms {
+		allGrams = appendGrams(allGrams, t)
 	}
 	q.w = m.wordIdx.vector(terms, false)
 	q.c = m.charIdx.vector(allGrams, false)
@@ -590,12 +644,9 @@ func (v *vocab) nearest(t string) string {
 		return t
 	}
 	best, bestD := t, budget+1
-	for _, k := range v.terms {
-		// Typos rarely hit the first letter, and demanding it keeps real
-		// words apart ("water" is not a typo of "later").
-		if k[0] != t[0] {
-			continue
-		}
+	// Typos rarely hit the first letter, and demanding it keeps real words
+	// apart ("water" is not a typo of "later").
+	for _, k := range v.byFirst[t[0]] {
 		if d := editDistance(t, k, budget); d < bestD {
 			best, bestD = k, d
 		}
@@ -620,11 +671,16 @@ func (v *vocab) correct(term, typed string) string {
 // Match scores text against every intent.
 func (m *Model) Match(text string) Result {
 	q := m.prepare(text)
-	dotW := m.accumulate(&m.wordIdx, q.w)
-	dotC := m.accumulate(&m.charIdx, q.c)
+	sc := m.scratch.Get().(*scratch)
+	defer m.scratch.Put(sc)
+	dotW := accumulate(sc.dotW, m.wordIdx.post, q.w)
+	dotC := accumulate(sc.dotC, m.charIdx.post, q.c)
+	centW := accumulate(sc.centW, m.wordIdx.centPost, q.w)
+	centC := accumulate(sc.centC, m.charIdx.centPost, q.c)
 
 	// coverage: how much of the text's weight each intent explains.
-	cov := make([]float64, len(m.intents))
+	cov := sc.cov
+	clear(cov)
 	var covDen float64
 	for _, f := range q.w {
 		covDen += f.w
@@ -637,7 +693,8 @@ func (m *Model) Match(text string) Result {
 	}
 
 	today := m.today()
-	var scored []Interpretation
+	scored := make([]Interpretation, 0, len(m.intents))
+	var filled sparse
 	for _, ci := range m.intents {
 		slots, consumed, exact := m.fillSlots(ci, q, today)
 		nW2, nC2, den, c := q.normW2, q.normC2, covDen, cov[ci.idx]
@@ -649,7 +706,7 @@ func (m *Model) Match(text string) Result {
 			}
 		}
 		// The filled slots' placeholder features replace the values' words.
-		var filled sparse
+		filled = filled[:0]
 		for name := range slots {
 			if id, ok := m.wordIdx.ids[slotTerm(name)]; ok {
 				w := m.wordIdx.idf[id]
@@ -671,7 +728,7 @@ func (m *Model) Match(text string) Result {
 					best = s
 				}
 			}
-			cent := wordWeight*(q.w.dot(ci.centW)+filled.dot(ci.centW))/nW + charWeight*q.c.dot(ci.centC)/nC
+			cent := wordWeight*(centW[ci.idx]+filled.dot(ci.centW))/nW + charWeight*centC[ci.idx]/nC
 			similar := nearestWeight*best + centroidWeight*cent
 			score = similarityWeight*similar + (1-similarityWeight)*c/math.Max(den, 1e-9)
 		}
@@ -680,11 +737,11 @@ func (m *Model) Match(text string) Result {
 			scored = append(scored, Interpretation{Intent: ci.name, Score: score, Slots: slots})
 		}
 	}
-	sort.SliceStable(scored, func(i, j int) bool { return scored[i].Score > scored[j].Score })
+	slices.SortStableFunc(scored, func(a, b Interpretation) int { return cmp.Compare(b.Score, a.Score) })
 	if len(scored) > maxInterpretations-1 {
 		scored = scored[:maxInterpretations-1]
 	}
-	res := Result{Best: FallbackIntent}
+	res := Result{Best: FallbackIntent, Interpretations: make([]Interpretation, 0, len(scored)+1)}
 	if len(scored) > 0 && scored[0].Score >= m.threshold {
 		res.Best = scored[0].Intent
 	}
@@ -708,15 +765,17 @@ func (m *Model) today() time.Time {
 	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 }
 
-// accumulate computes the dot product of q with every utterance through the
-// inverted index, touching only the utterances that share a feature.
-func (m *Model) accumulate(v *vocab, q sparse) []float64 {
-	dots := make([]float64, len(m.utts))
+// accumulate computes into dots the dot product of q with each vector
+// indexed by post, touching only the vectors that share a feature. Each
+// product sums in the order of q's features, as sparse.dot does, so both
+// give the same bits.
+func accumulate(dots []float64, post [][]posting, q sparse) []float64 {
+	clear(dots)
 	for _, f := range q {
 		if f.id < 0 {
 			continue
 		}
-		for _, p := range v.post[f.id] {
+		for _, p := range post[f.id] {
 			dots[p.utt] += f.w * p.w
 		}
 	}

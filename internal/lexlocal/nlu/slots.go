@@ -58,9 +58,16 @@ func editDistance(a, b string, max int) int {
 	if d := len(a) - len(b); d > max || -d > max {
 		return max + 1
 	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	// Three rows; words are short, so they usually fit on the stack.
+	var buf [3 * 32]int
+	var rows []int
+	if n := len(b) + 1; 3*n <= len(buf) {
+		rows = buf[:3*n]
+	} else {
+		rows = make([]int, 3*n)
+	}
+	n := len(b) + 1
+	prev2, prev, cur := rows[:n:n], rows[n:2*n:2*n], rows[2*n:]
 	for j := range prev {
 		prev[j] = j
 	}
@@ -91,6 +98,16 @@ func editDistance(a, b string, max int) int {
 // and among equals the one with fewer typos.
 func (c *cSlotType) find(toks []token, lo, hi int, lang string) (canon string, i, j int, ok bool) {
 	bestLen, bestTypos := 0, 0
+	// Stems of the span's words, each computed once, when first needed,
+	// rather than once per listed value.
+	stems := make([]string, hi-lo)
+	stemmed := make([]bool, hi-lo)
+	stemAt := func(x int) string {
+		if !stemmed[x-lo] {
+			stems[x-lo], stemmed[x-lo] = stem(toks[x].norm, lang), true
+		}
+		return stems[x-lo]
+	}
 	for s := lo; s < hi; s++ {
 		for _, e := range c.entries {
 			n := len(e.words)
@@ -101,7 +118,7 @@ func (c *cSlotType) find(toks []token, lo, hi int, lang string) (canon string, i
 			match := true
 			for k := 0; k < n; k++ {
 				w := toks[s+k].norm
-				if w == e.words[k] || stem(w, lang) == e.stems[k] {
+				if w == e.words[k] || stemAt(s+k) == e.stems[k] {
 					continue
 				}
 				budget := typoBudget(len(e.words[k]))
@@ -272,10 +289,7 @@ func (m *Model) fillSlots(ci *cIntent, q *query, today time.Time) (map[string]Sl
 		}
 		return nil, nil, false
 	}
-	types := make(map[string]string, len(ci.slots))
-	for _, s := range ci.slots {
-		types[s.Name] = s.Type
-	}
+	types := ci.slotType
 	consumed := make([]bool, len(q.toks))
 	var slots map[string]SlotMatch
 	put := func(name string, sm SlotMatch, i, j int) {
