@@ -40,6 +40,12 @@ type Config struct {
 	// reach loopback, private and link-local addresses. Off by default, so a
 	// bot URL cannot be used to probe the node's own network.
 	WebhookAllowPrivate bool // SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE
+	// Outgoing webhooks: how long one request may take, how long an event
+	// is retried before it is given up, and how long an endpoint may fail
+	// without a success before it is disabled.
+	WebhookTimeout      time.Duration // SWITCHBOARD_WEBHOOK_TIMEOUT
+	WebhookMaxAge       time.Duration // SWITCHBOARD_WEBHOOK_MAX_AGE
+	WebhookDisableAfter time.Duration // SWITCHBOARD_WEBHOOK_DISABLE_AFTER
 	// LexRuntimeEndpoint and LexModelsEndpoint point Lex bots whose
 	// settings name no endpoint at a VPC endpoint or a local runtime: AWS's
 	// standard variables, read here because no other package reads the
@@ -114,6 +120,19 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	if c.WebhookAllowPrivate, err = parseBool("SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE", *allowPrivate, false); err != nil {
 		return Config{}, err
 	}
+	for _, d := range []struct {
+		setting string
+		to      *time.Duration
+		def     time.Duration
+	}{
+		{"SWITCHBOARD_WEBHOOK_TIMEOUT", &c.WebhookTimeout, 10 * time.Second},
+		{"SWITCHBOARD_WEBHOOK_MAX_AGE", &c.WebhookMaxAge, 24 * time.Hour},
+		{"SWITCHBOARD_WEBHOOK_DISABLE_AFTER", &c.WebhookDisableAfter, 24 * time.Hour},
+	} {
+		if *d.to, err = parsePositiveDuration(d.setting, getenv(d.setting), d.def); err != nil {
+			return Config{}, err
+		}
+	}
 	if c.UploadMaxBytes, err = strconv.ParseInt(*uploadMax, 10, 64); err != nil || c.UploadMaxBytes < 1 || c.UploadMaxBytes > 1<<30 {
 		return Config{}, &Error{"SWITCHBOARD_UPLOAD_MAX_BYTES", "must be a byte count between 1 and 1073741824"}
 	}
@@ -127,6 +146,17 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+func parsePositiveDuration(setting, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, &Error{setting, "must be a positive duration such as 10s or 24h"}
+	}
+	return d, nil
 }
 
 func parseBool(setting, v string, def bool) (bool, error) {

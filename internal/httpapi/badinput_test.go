@@ -416,6 +416,71 @@ var badInputSpecs = map[string]routeSpec{
 		foreign:   func(w *world) map[string]string { return id(w.other.apiKeyID) },
 		forbidden: agentSession,
 	},
+	"POST /api/v1/webhooks": {
+		body: func(*world) any {
+			return map[string]any{"url": "https://hooks.example.com/new", "events": []string{"message.created"}}
+		},
+		wrongType: `{"url":"https://hooks.example.com/new","events":"message.created"}`, field: "events",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "bad secret", req: req{body: map[string]any{"url": "https://x.example.com", "events": []string{"*"}, "secret": "whsec_!!"}}, status: 400, field: "secret"},
+				{name: "relative url", req: req{body: map[string]any{"url": "/hook", "events": []string{"*"}}}, status: 400, field: "url"},
+				{name: "unknown event", req: req{body: map[string]any{"url": "https://x.example.com", "events": []string{"message.deleted"}}}, status: 400, field: "events"},
+			}
+		},
+	},
+	"GET /api/v1/webhooks": {forbidden: agentSession},
+	"GET /api/v1/webhooks/{id}": {
+		params:    func(w *world) map[string]string { return id(w.webhook) },
+		foreign:   func(w *world) map[string]string { return id(w.other.webhook) },
+		forbidden: agentSession,
+	},
+	"PATCH /api/v1/webhooks/{id}": {
+		params:    func(w *world) map[string]string { return id(w.webhook) },
+		foreign:   func(w *world) map[string]string { return id(w.other.webhook) },
+		body:      func(*world) any { return map[string]any{"enabled": false} },
+		wrongType: `{"enabled":"no"}`, field: "enabled",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "bad url", req: req{body: map[string]any{"url": "ftp://x"}}, status: 400, field: "url"},
+				{name: "no events", req: req{body: map[string]any{"events": []string{}}}, status: 400, field: "events"},
+				{name: "bad basic auth", req: req{body: map[string]any{"basicAuth": ":pw"}}, status: 400, field: "basicAuth"},
+			}
+		},
+	},
+	"DELETE /api/v1/webhooks/{id}": {
+		params:    func(w *world) map[string]string { return id(w.webhook) },
+		foreign:   func(w *world) map[string]string { return id(w.other.webhook) },
+		forbidden: agentSession,
+	},
+	"GET /api/v1/webhooks/{id}/deliveries": {
+		params:    func(w *world) map[string]string { return id(w.webhook) },
+		foreign:   func(w *world) map[string]string { return id(w.other.webhook) },
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "limit not a number", req: req{query: "limit=ten"}, status: 400, field: "limit"},
+				{name: "limit too big", req: req{query: "limit=201"}, status: 400, field: "limit"},
+			}
+		},
+	},
+	"POST /api/v1/webhooks/{id}/redeliver": {
+		params:    func(w *world) map[string]string { return id(w.webhook) },
+		foreign:   func(w *world) map[string]string { return id(w.other.webhook) },
+		body:      func(w *world) any { return map[string]any{"eventId": w.event} },
+		wrongType: `{"eventId":5}`, field: "eventId",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return []badCase{
+				{name: "unknown event", req: req{body: map[string]any{"eventId": "0000000000000000000000000z"}}, status: 404, code: "not_found"},
+				{name: "malformed event id", req: req{body: map[string]any{"eventId": "bad$id"}}, status: 400, field: "eventId"},
+				// The seeded event has not been sent yet: it is still queued.
+				{name: "event still queued", req: req{body: map[string]any{"eventId": w.event}}, status: 409, code: "conflict"},
+			}
+		},
+	},
 	"GET /api/v1/analytics/summary": {
 		forbidden: agentSession,
 		extra: func(e *env, w *world) []badCase {

@@ -292,6 +292,8 @@ type world struct {
 	upload       uploadJSON
 	apiKeyID     string
 	bot          botJSON // a webhook bot with a secret header (botSecret)
+	webhook      string  // an outgoing webhook endpoint, and one event sent to it
+	event        string
 	other        otherApp
 }
 
@@ -309,6 +311,7 @@ type otherApp struct {
 	conv     conversationJSON
 	contact  string
 	upload   uploadJSON
+	webhook  string
 }
 
 func (e *env) seed() *world {
@@ -332,6 +335,7 @@ func (e *env) seed() *world {
 	w.apiKeyID = k.ID
 	e.must(201, req{route: "POST /api/v1/bots", cred: key(w.key), body: map[string]any{"name": "Hook", "type": "webhook",
 		"webhook": map[string]any{"url": "https://bot.example.com/hook", "headerName": "X-Api-Key", "headerValue": botSecret}}}).json(e.t, &w.bot)
+	w.webhook, w.event = e.seedWebhook(key(w.key), w.conv.ID)
 
 	// App B, made by A's owner, with its own everything.
 	var created appResponse
@@ -354,6 +358,7 @@ func (e *env) seed() *world {
 	o.contact = o.conv.ContactID
 	e.must(201, req{route: "POST /api/v1/conversations/{id}/messages", params: map[string]string{"id": o.conv.ID}, cred: key(o.key), body: map[string]any{"text": "hi from B", "sender": map[string]string{"type": "contact"}}})
 	o.upload = e.uploadFile(key(o.key), "b.png", "image/png", pngBytes())
+	o.webhook, _ = e.seedWebhook(key(o.key), o.conv.ID)
 	return w
 }
 
@@ -425,6 +430,13 @@ func (e *env) snapshot() string {
 		}
 		add(e.store.GetAppRules(ctx, app.ID))
 		add(e.store.ListAPIKeys(ctx, app.ID))
+		// Webhook endpoints with their sealed credentials, and their queues.
+		hooks, err := e.store.ListWebhooks(ctx, app.ID)
+		add(hooks, err)
+		for _, h := range hooks {
+			add(h.Sealed, nil)
+			add(e.store.ListWebhookDeliveries(ctx, app.ID, h.ID, store.MaxPageSize))
+		}
 		f := store.ConversationFilter{Limit: store.MaxPageSize}
 		for {
 			page, err := e.store.ListConversations(ctx, app.ID, f)

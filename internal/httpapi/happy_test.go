@@ -82,6 +82,18 @@ func TestWalkEveryRoute(t *testing.T) {
 	e.must(200, req{route: "GET /api/v1/apikeys", cred: owner})
 	e.must(204, req{route: "DELETE /api/v1/apikeys/{id}", params: id(w.apiKeyID), cred: owner})
 
+	e.must(200, req{route: "GET /api/v1/webhooks", cred: owner})
+	e.must(200, req{route: "GET /api/v1/webhooks/{id}", params: id(w.webhook), cred: key(w.key)})
+	e.must(200, req{route: "PATCH /api/v1/webhooks/{id}", params: id(w.webhook), cred: owner, body: map[string]any{"events": []string{"message.created", "csat.submitted"}, "basicAuth": "crm:crm-password"}})
+	e.sendWebhooks(200)
+	e.must(200, req{route: "GET /api/v1/webhooks/{id}/deliveries", params: id(w.webhook), cred: owner, query: "limit=5"})
+	e.must(202, req{route: "POST /api/v1/webhooks/{id}/redeliver", params: id(w.webhook), cred: key(w.key), body: map[string]any{"eventId": w.event}})
+	var spareHook webhookJSONView
+	e.must(201, req{route: "POST /api/v1/webhooks", cred: owner, body: map[string]any{"url": "https://spare.example.com/in", "events": []string{"*"}, "enabled": false}}).json(t, &spareHook)
+	e.must(204, req{route: "DELETE /api/v1/webhooks/{id}", params: id(spareHook.ID), cred: key(w.key)})
+
+	e.walkWidget(w)
+	e.walkDashboard(w)
 	e.must(204, req{route: "POST /api/v1/auth/password", cred: cookie(w.agent), body: map[string]string{"currentPassword": "agent-password", "newPassword": "a-new-password"}})
 	e.login("agent@example.com", "a-new-password")
 	e.must(204, req{route: "POST /api/v1/auth/logout", cred: owner})

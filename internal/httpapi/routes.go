@@ -95,7 +95,37 @@ func routes() []route {
 
 		{"POST", "/api/v1/apps", authenticated, (*server).createApp},
 
+		{"POST", "/api/v1/webhooks", authenticated, (*server).createWebhook},
+		{"GET", "/api/v1/webhooks", authenticated, (*server).listWebhooks},
+		{"GET", "/api/v1/webhooks/{id}", authenticated, (*server).getWebhook},
+		{"PATCH", "/api/v1/webhooks/{id}", authenticated, (*server).updateWebhook},
+		{"DELETE", "/api/v1/webhooks/{id}", authenticated, (*server).deleteWebhook},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", authenticated, (*server).webhookDeliveries},
+		{"POST", "/api/v1/webhooks/{id}/redeliver", authenticated, (*server).redeliverWebhook},
+
 		{"GET", "/api/v1/analytics/summary", authenticated, (*server).analyticsSummary},
+
+		{"POST", "/api/v1/invites", authenticated, (*server).createInvite},
+		{"GET", "/api/v1/invites", authenticated, (*server).listInvites},
+		{"DELETE", "/api/v1/invites/{id}", authenticated, (*server).deleteInvite},
+		{"GET", "/api/v1/join/{token}", public, (*server).getJoin},
+		{"POST", "/api/v1/join/{token}", public, (*server).acceptJoin},
+		{"GET", "/api/v1/conversations/{id}/bot-context", authenticated, (*server).botContext},
+		{"GET", "/api/v1/inbox", authenticated, (*server).inbox},
+		{"POST", "/api/v1/conversations/{id}/notes", authenticated, (*server).addNote},
+		{"GET", "/api/v1/conversations/{id}/notes", authenticated, (*server).listNotes},
+
+		{"POST", "/api/v1/widget/session", public, (*server).widgetSession},
+		{"GET", "/api/v1/widget/settings", authenticated, (*server).getWidgetSettings},
+		{"PUT", "/api/v1/widget/settings", authenticated, (*server).putWidgetSettings},
+		{"GET", "/api/v1/widget/me", contactOrStaff, (*server).widgetMe},
+		{"PATCH", "/api/v1/widget/me", contactOrStaff, (*server).updateWidgetMe},
+		{"GET", "/api/v1/widget/conversations", contactOrStaff, (*server).widgetConversations},
+		{"POST", "/api/v1/widget/conversations", contactOrStaff, (*server).startWidgetConversation},
+		{"GET", "/api/v1/widget/conversations/{id}/messages", contactOrStaff, (*server).listMessages},
+		{"POST", "/api/v1/widget/conversations/{id}/messages", contactOrStaff, (*server).sendMessage},
+		{"POST", "/api/v1/widget/conversations/{id}/click", contactOrStaff, (*server).widgetClick},
+		{"POST", "/api/v1/widget/uploads", contactOrStaff, (*server).createUpload},
 	}
 }
 

@@ -65,8 +65,11 @@ func TestResumeWhileSendsRace(t *testing.T) {
 	if f := c.next("subscribed"); f.Seq < 30 {
 		t.Fatalf("subscribed at %d", f.Seq)
 	}
-	wg.Wait()
+	// Read while the senders run: a client that stops reading also stops
+	// answering pings, and on a loaded machine the gateway (1 s ping, 1 s
+	// pong timeout here) would rightly cut it.
 	c.messagesUntil(w.conv.ID, 0, 30+senders*each)
+	wg.Wait()
 	c.none(300*time.Millisecond, "message")
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/bus/natsbus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/config"
+	"github.com/switchboard-chat/switchboard/internal/dashboard"
 	"github.com/switchboard-chat/switchboard/internal/httpapi"
 	"github.com/switchboard-chat/switchboard/internal/kmcompat"
 	"github.com/switchboard-chat/switchboard/internal/lexlocal/localrun"
@@ -40,6 +41,9 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/store/postgres"
 	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
 	"github.com/switchboard-chat/switchboard/internal/upload"
+	"github.com/switchboard-chat/switchboard/internal/webhook"
+	"github.com/switchboard-chat/switchboard/internal/webhook/deliver"
+	"github.com/switchboard-chat/switchboard/internal/widget"
 )
 
 // Server is one running Switchboard node.
@@ -56,6 +60,8 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	bots    *botrun.Worker
+	// webhooks sends outgoing webhooks from the store's outbox.
+	webhooks *deliver.Worker
 	// demo is the in-process Lex runtime serving the demo bot, when
 	// SWITCHBOARD_DEMO is on.
 	demo *localrun.Runtime
@@ -185,6 +191,17 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Logger:   log,
 	})
 	s.bots = botrun.New(botrun.Options{Service: svc, Runner: runner, NodeID: nodeID, Lease: o.BotLease, Logger: log})
+	s.webhooks = deliver.New(deliver.Options{
+		Store:        st,
+		Credentials:  svc.WebhookCredentials,
+		Bus:          b,
+		NodeID:       nodeID,
+		Timeout:      cfg.WebhookTimeout,
+		Retry:        webhook.Retry{MaxAge: cfg.WebhookMaxAge},
+		DisableAfter: cfg.WebhookDisableAfter,
+		AllowPrivate: cfg.WebhookAllowPrivate,
+		Logger:       log,
+	})
 	s.gateway = realtime.New(realtime.Options{
 		Service:   svc,
 		Logger:    log,
@@ -192,6 +209,22 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		PublicURL: cfg.PublicURL,
 		Registry:  reg,
 	})
+	mounts := map[string]http.Handler{
+		"/rest/ws/": kmcompat.New(svc, log, cfg.PublicURL),
+		"GET /ws":   s.gateway,
+	}
+	dash, err := dashboard.New()
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	dash.Mount(mounts)
+	wid, err := widget.New(widget.Options{DemoAppID: service.DefaultAppID})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("widget: %w", err)
+	}
+	wid.Mount(mounts)
 	s.handler = httpapi.New(httpapi.Options{
 		Service:        svc,
 		Logger:         log,
@@ -200,10 +233,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		SecureCookies:  cfg.SecureCookies,
 		UploadMaxBytes: cfg.UploadMaxBytes,
 		Ready:          st.Ping,
-		Mount: map[string]http.Handler{
-			"/rest/ws/": kmcompat.New(svc, log, cfg.PublicURL),
-			"GET /ws":   s.gateway,
-		},
+		Mount:          mounts,
 	})
 	return s, nil
 }
@@ -308,6 +338,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	// Turns left by a node that died (this one, before a restart, included)
 	// are claimed as soon as their leases expire.
 	s.bots.Start(context.WithoutCancel(ctx))
+	// Likewise deliveries whose node died, and every event still queued.
+	s.webhooks.Start(context.WithoutCancel(ctx))
 	s.startSweep(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
@@ -333,6 +365,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		// in flight are applied, or released for another node.
 		s.stopSweep()
 		s.bots.Close()
+		s.webhooks.Close()
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
@@ -351,6 +384,9 @@ func (s *Server) Close() error {
 	s.gateway.Close() // idempotent; it clears this node's presence rows, so the store must still be open
 	s.stopSweep()     // idempotent; a sweep in progress stops before the store closes
 	s.bots.Close()    // idempotent; it finishes or releases its turns, so the store must still be open
+	// Idempotent; it stores or releases its deliveries, so the store must
+	// still be open.
+	s.webhooks.Close()
 	var demoErr error
 	if s.demo != nil {
 		// After the worker: a turn being finished may still ask the demo bot.

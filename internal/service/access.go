@@ -36,14 +36,23 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, *c
 		s.log.InfoContext(ctx, "sign-in refused", "agent", a.ID)
 		return "", nil, nil, errBadLogin
 	}
+	token, sess, err := s.startSession(ctx, a)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return token, sess, a, nil
+}
+
+// startSession signs agent a in: sign-in and an accepted invitation.
+func (s *Service) startSession(ctx context.Context, a *chat.Agent) (string, *chat.Session, error) {
 	token, hash := auth.NewSessionToken()
 	now := s.now()
 	sess := &chat.Session{TokenHash: hash, AppID: a.AppID, AgentID: a.ID, CSRFToken: auth.NewCSRFToken(), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
 	s.log.InfoContext(ctx, "signed in", "agent", a.ID, "app", a.AppID)
-	return token, sess, a, nil
+	return token, sess, nil
 }
 
 func (s *Service) dummyHash() string {

@@ -38,6 +38,19 @@ func (s *Service) CreateAgent(ctx context.Context, actor Actor, in NewAgent) (*c
 }
 
 func (s *Service) createAgent(ctx context.Context, appID string, in NewAgent) (*chat.Agent, error) {
+	a, err := s.newAgent(appID, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateAgent(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newAgent checks a new agent's details and hashes the password, for
+// CreateAgent and for an accepted invitation.
+func (s *Service) newAgent(appID string, in NewAgent) (*chat.Agent, error) {
 	email, err := chat.NormalizeEmail("email", in.Email)
 	if err != nil {
 		return nil, err
@@ -55,11 +68,7 @@ func (s *Service) createAgent(ctx context.Context, appID string, in NewAgent) (*
 	if err != nil {
 		return nil, err
 	}
-	a := &chat.Agent{AppID: appID, Email: email, Name: in.Name, Role: in.Role, Presence: chat.PresenceOffline, PasswordHash: hash}
-	if err := s.store.CreateAgent(ctx, a); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return &chat.Agent{AppID: appID, Email: email, Name: in.Name, Role: in.Role, Presence: chat.PresenceOffline, PasswordHash: hash}, nil
 }
 
 // GetAgent returns an agent of the actor's app.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/webhook"
 )
 
 // Store is the whole persistence surface. Methods return *chat.Error values
@@ -230,6 +231,9 @@ type Store interface {
 	CreateUpload(ctx context.Context, u *chat.Upload) error
 	GetUpload(ctx context.Context, appID, id string) (*chat.Upload, error)
 
+	WebhookStore
+	DashboardStore
+
 	CreateAPIKey(ctx context.Context, k *chat.APIKey) error
 	// APIKeyByPrefix is unscoped: it serves authentication.
 	APIKeyByPrefix(ctx context.Context, prefix string) (*chat.APIKey, error)
@@ -242,10 +246,61 @@ type Store interface {
 	DeleteSession(ctx context.Context, hash []byte) error
 }
 
+// WebhookStore keeps outgoing webhooks (SPEC §7): endpoints, and the
+// outbox of their deliveries. The events themselves are written by the
+// changes that cause them (AppendMessage, CreateConversation,
+// UpdateConversation, AssignRoundRobin, RecordAnalytics for handoffs and
+// CSAT), in the same transaction, with one delivery per enabled endpoint
+// subscribed at that moment.
+//
+// Deliveries are leased like bot turns: a claim gives a fresh token, only
+// its holder may finish or release the delivery, and an expired lease
+// (a dead node) lets the next claim take it over. Per endpoint and
+// conversation, one delivery is in flight at a time, in event order.
+type WebhookStore interface {
+	// CreateWebhook stores an endpoint whose credentials the caller has
+	// sealed. An app has at most webhook.MaxEndpoints (CodeConflict).
+	CreateWebhook(ctx context.Context, e *webhook.Endpoint) error
+	GetWebhook(ctx context.Context, appID, id string) (*webhook.Endpoint, error)
+	ListWebhooks(ctx context.Context, appID string) ([]webhook.Endpoint, error)
+	// UpdateWebhook is read-modify-write of an endpoint, serialised against
+	// the delivery workers' failure counting. When fn fails nothing is
+	// written. Enabling a disabled endpoint clears its failure run.
+	UpdateWebhook(ctx context.Context, appID, id string, fn func(*webhook.Endpoint) error) (*webhook.Endpoint, error)
+	// DeleteWebhook removes the endpoint, its deliveries and its log.
+	DeleteWebhook(ctx context.Context, appID, id string) error
+	// ClaimWebhookDeliveries leases up to limit due deliveries, across
+	// apps, each with its event and endpoint filled in.
+	ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease time.Duration, limit int) ([]webhook.Delivery, error)
+	// FinishWebhookDelivery logs the attempt and moves the delivery on
+	// (webhook.Outcome); disabled reports that this failure disabled the
+	// endpoint. A stale token is CodeConflict and changes nothing.
+	FinishWebhookDelivery(ctx context.Context, id, token string, o webhook.Outcome) (disabled bool, err error)
+	// FinishWebhookDeliveries is FinishWebhookDelivery for many deliveries
+	// in one transaction, so that a busy worker pays one commit for many
+	// outcomes. A refused item gets its error in its result and the others
+	// go ahead; an error returned means nothing was written.
+	FinishWebhookDeliveries(ctx context.Context, fs []webhook.Finish) ([]webhook.FinishResult, error)
+	// ReleaseWebhookDelivery hands a running delivery back without counting
+	// the attempt.
+	ReleaseWebhookDelivery(ctx context.Context, id, token string) error
+	// ListWebhookDeliveries and ListWebhookAttempts return the endpoint's
+	// newest first (same page limits as lists; the log keeps
+	// webhook.LogSize attempts).
+	ListWebhookDeliveries(ctx context.Context, appID, endpointID string, limit int) ([]webhook.Delivery, error)
+	ListWebhookAttempts(ctx context.Context, appID, endpointID string, limit int) ([]webhook.Attempt, error)
+	// RedeliverWebhook queues an event the endpoint was sent before once
+	// more, under the same event id.
+	RedeliverWebhook(ctx context.Context, appID, endpointID, eventID string) (*webhook.Delivery, error)
+}
+
 // AppRules are an app's stored conversation rules and business hours.
 type AppRules struct {
 	Rules chat.Rules `json:"rules"`
 	Hours Hours      `json:"hours"`
+	// Widget is the web widget's look and identity rules; kept in the same
+	// document so that an app has one settings row and no migration.
+	Widget chat.WidgetSettings `json:"widget"`
 }
 
 // TeamRules are a team's stored override of its app's rules.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/store"
+	"github.com/switchboard-chat/switchboard/internal/webhook"
 )
 
 // Store is a store.Store that records the latency of every call.
@@ -277,5 +278,50 @@ func (m *Store) AnalyticsSummary(ctx context.Context, appID string, from, to tim
 func (m *Store) IdleConversations(ctx context.Context, appID string, teamIDs []string, before time.Time, limit int) ([]chat.Conversation, error) {
 	return observe(m, "IdleConversations", func() ([]chat.Conversation, error) {
 		return m.s.IdleConversations(ctx, appID, teamIDs, before, limit)
+	})
+}
+
+func (m *Store) CreateWebhook(ctx context.Context, e *webhook.Endpoint) error {
+	return observeErr(m, "CreateWebhook", func() error { return m.s.CreateWebhook(ctx, e) })
+}
+func (m *Store) GetWebhook(ctx context.Context, appID, id string) (*webhook.Endpoint, error) {
+	return observe(m, "GetWebhook", func() (*webhook.Endpoint, error) { return m.s.GetWebhook(ctx, appID, id) })
+}
+func (m *Store) ListWebhooks(ctx context.Context, appID string) ([]webhook.Endpoint, error) {
+	return observe(m, "ListWebhooks", func() ([]webhook.Endpoint, error) { return m.s.ListWebhooks(ctx, appID) })
+}
+func (m *Store) UpdateWebhook(ctx context.Context, appID, id string, fn func(*webhook.Endpoint) error) (*webhook.Endpoint, error) {
+	return observe(m, "UpdateWebhook", func() (*webhook.Endpoint, error) { return m.s.UpdateWebhook(ctx, appID, id, fn) })
+}
+func (m *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
+	return observeErr(m, "DeleteWebhook", func() error { return m.s.DeleteWebhook(ctx, appID, id) })
+}
+func (m *Store) ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease time.Duration, limit int) ([]webhook.Delivery, error) {
+	return observe(m, "ClaimWebhookDeliveries", func() ([]webhook.Delivery, error) {
+		return m.s.ClaimWebhookDeliveries(ctx, nodeID, lease, limit)
+	})
+}
+func (m *Store) FinishWebhookDelivery(ctx context.Context, id, token string, o webhook.Outcome) (bool, error) {
+	return observe(m, "FinishWebhookDelivery", func() (bool, error) { return m.s.FinishWebhookDelivery(ctx, id, token, o) })
+}
+func (m *Store) FinishWebhookDeliveries(ctx context.Context, fs []webhook.Finish) ([]webhook.FinishResult, error) {
+	return observe(m, "FinishWebhookDeliveries", func() ([]webhook.FinishResult, error) { return m.s.FinishWebhookDeliveries(ctx, fs) })
+}
+func (m *Store) ReleaseWebhookDelivery(ctx context.Context, id, token string) error {
+	return observeErr(m, "ReleaseWebhookDelivery", func() error { return m.s.ReleaseWebhookDelivery(ctx, id, token) })
+}
+func (m *Store) ListWebhookDeliveries(ctx context.Context, appID, endpointID string, limit int) ([]webhook.Delivery, error) {
+	return observe(m, "ListWebhookDeliveries", func() ([]webhook.Delivery, error) {
+		return m.s.ListWebhookDeliveries(ctx, appID, endpointID, limit)
+	})
+}
+func (m *Store) ListWebhookAttempts(ctx context.Context, appID, endpointID string, limit int) ([]webhook.Attempt, error) {
+	return observe(m, "ListWebhookAttempts", func() ([]webhook.Attempt, error) {
+		return m.s.ListWebhookAttempts(ctx, appID, endpointID, limit)
+	})
+}
+func (m *Store) RedeliverWebhook(ctx context.Context, appID, endpointID, eventID string) (*webhook.Delivery, error) {
+	return observe(m, "RedeliverWebhook", func() (*webhook.Delivery, error) {
+		return m.s.RedeliverWebhook(ctx, appID, endpointID, eventID)
 	})
 }

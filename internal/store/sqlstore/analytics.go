@@ -58,7 +58,9 @@ func (s *Store) RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (bo
 // recordEventTx inserts e unless its key is taken, and then reads the
 // stored one back into e.
 func (s *Store) recordEventTx(ctx context.Context, tx *sql.Tx, e *chat.AnalyticsEvent) (bool, error) {
-	ok, err := exists(ctx, tx, s.q("SELECT 1 FROM conversations WHERE app_id = ? AND id = ?"), e.AppID, e.ConversationID)
+	// Locked, so that a webhook event this writes is numbered after the
+	// conversation's events already committed (see outbox.go).
+	ok, err := exists(ctx, tx, s.q("SELECT 1 FROM conversations WHERE app_id = ? AND id = ?"+s.forUpdate()), e.AppID, e.ConversationID)
 	if err != nil {
 		return false, fmt.Errorf("record analytics: %w", err)
 	}
@@ -80,7 +82,7 @@ func (s *Store) recordEventTx(ctx context.Context, tx *sql.Tx, e *chat.Analytics
 	if n, err := res.RowsAffected(); err != nil {
 		return false, fmt.Errorf("record analytics: %w", err)
 	} else if n == 1 {
-		return true, nil
+		return true, s.outboxAnalytics(ctx, tx, e)
 	}
 	prev, err := scanEvent(tx.QueryRowContext(ctx, s.q("SELECT "+eventCols+" FROM analytics_events WHERE app_id = ? AND key = ?"), e.AppID, e.Key))
 	if err != nil {

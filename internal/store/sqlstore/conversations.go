@@ -131,6 +131,9 @@ func (s *Store) CreateConversation(ctx context.Context, c *chat.Conversation) er
 			}
 			return fmt.Errorf("create conversation: %w", err)
 		}
+		if err := s.outboxConversation(ctx, tx, nil, c); err != nil {
+			return err
+		}
 		return s.appendInbox(ctx, tx, chat.InboxCreated, c)
 	})
 }
@@ -144,23 +147,36 @@ func (s *Store) GetConversation(ctx context.Context, appID, id string) (*chat.Co
 	return c, nil
 }
 
-func (s *Store) ListConversations(ctx context.Context, appID string, f store.ConversationFilter) (store.ConversationPage, error) {
-	limit := f.Limit
+// pageParams reads a conversation page's size and cursor: the size
+// bounded to the store's limits, the cursor decoded to the id the page
+// starts after (ids sort by time, newest first).
+func pageParams(limit int, cursor string) (int, string, error) {
 	switch {
 	case limit <= 0:
 		limit = store.DefaultPageSize
 	case limit > store.MaxPageSize:
 		limit = store.MaxPageSize
 	}
+	if cursor == "" {
+		return limit, "", nil
+	}
+	after, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || chat.ValidateID("cursor", string(after)) != nil {
+		return 0, "", chat.FieldError("cursor", "cursor is not valid")
+	}
+	return limit, string(after), nil
+}
+
+func (s *Store) ListConversations(ctx context.Context, appID string, f store.ConversationFilter) (store.ConversationPage, error) {
+	limit, after, err := pageParams(f.Limit, f.Cursor)
+	if err != nil {
+		return store.ConversationPage{}, err
+	}
 	query := "SELECT " + convCols + " FROM conversations WHERE app_id = ?"
 	args := []any{appID}
-	if f.Cursor != "" {
-		after, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		if err != nil || chat.ValidateID("cursor", string(after)) != nil {
-			return store.ConversationPage{}, chat.FieldError("cursor", "cursor is not valid")
-		}
+	if after != "" {
 		query += " AND id < ?"
-		args = append(args, string(after))
+		args = append(args, after)
 	}
 	if f.Status != nil {
 		query += " AND status = ?"
@@ -258,6 +274,9 @@ func (s *Store) updateConversationTx(ctx context.Context, tx *sql.Tx, appID, id 
 		team_id = ?, metadata = ?, updated_at = ? WHERE app_id = ? AND id = ?`),
 		int(next.Status), aType, aID, next.TeamID, encodeMetadata(next.Metadata), micros(next.UpdatedAt), appID, id); err != nil {
 		return nil, fmt.Errorf("update conversation: %w", err)
+	}
+	if err := s.outboxConversation(ctx, tx, cur, &next); err != nil {
+		return nil, err
 	}
 	if kind, ok := chat.InboxKindFor(cur, &next); ok {
 		if err := s.appendInbox(ctx, tx, kind, &next); err != nil {

@@ -102,16 +102,22 @@ func (s *Store) CreateAgent(ctx context.Context, a *chat.Agent) error {
 		if err := s.requireApp(ctx, tx, a.AppID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO agents ("+agentCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-			a.ID, a.AppID, a.Email, a.Name, string(a.Role), string(a.Presence), a.PasswordHash, micros(a.CreatedAt))
-		if err != nil {
-			if s.isUnique(err) {
-				return chat.Errorf(chat.CodeConflict, "an agent with this email already exists").WithDetail("field", "email")
-			}
-			return fmt.Errorf("create agent: %w", err)
-		}
-		return nil
+		return s.insertAgent(ctx, tx, a)
 	})
+}
+
+// insertAgent adds a, whose fields are complete, in tx. Creating an agent
+// and accepting an invitation both end here.
+func (s *Store) insertAgent(ctx context.Context, tx *sql.Tx, a *chat.Agent) error {
+	_, err := tx.ExecContext(ctx, s.q("INSERT INTO agents ("+agentCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+		a.ID, a.AppID, a.Email, a.Name, string(a.Role), string(a.Presence), a.PasswordHash, micros(a.CreatedAt))
+	if err != nil {
+		if s.isUnique(err) {
+			return chat.Errorf(chat.CodeConflict, "an agent with this email already exists").WithDetail("field", "email")
+		}
+		return fmt.Errorf("create agent: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) GetAgent(ctx context.Context, appID, id string) (*chat.Agent, error) {

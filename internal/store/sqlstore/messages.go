@@ -261,6 +261,9 @@ func (s *Store) prepareBatch(ctx context.Context, batch []*appendReq) (_ *sql.Tx
 		if err := s.batch.write(ctx, tx, msgs, bumps, micros(now)); err != nil {
 			return nil, nil, fmt.Errorf("write messages: %w", err)
 		}
+		if err := s.outboxMessages(ctx, tx, msgs); err != nil {
+			return nil, nil, err
+		}
 	}
 	return tx, outcomes, nil
 }

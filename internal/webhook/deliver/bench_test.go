@@ -1,0 +1,147 @@
+package deliver_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/webhook/deliver"
+)
+
+// BenchmarkWebhookDelivery measures outgoing webhooks on one node with
+// SQLite, against an instant receiver on loopback (docs/benchmarks.md).
+// Run it with -benchtime 1x.
+func BenchmarkWebhookDelivery(b *testing.B) {
+	// drain: events queued while no worker runs, then one worker started;
+	// deliveries per second until the receiver has them all.
+	b.Run("drain", func(b *testing.B) {
+		for range b.N {
+			benchDrain(b, 10000, 256)
+		}
+	})
+	// latency: messages sent through the service at a steady rate while the
+	// worker runs; the delay from the message's creation (its createdAt,
+	// stamped in the commit that makes it durable) to the receiver
+	// getting the event.
+	for _, rate := range []int{200, 1000} {
+		b.Run(fmt.Sprint("latency-", rate, "per-s"), func(b *testing.B) {
+			for range b.N {
+				benchLatency(b, 5*rate, rate, 64)
+			}
+		})
+	}
+}
+
+// benchReceiver answers 204 at once and reports each event's body.
+func benchReceiver(b *testing.B, onEvent func(id string, body []byte)) *receiver {
+	return newReceiver(b, func(_ int, r received, w http.ResponseWriter) {
+		onEvent(r.id, r.body)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func benchConvs(f *fixture, n int) []chat.Conversation {
+	out := []chat.Conversation{f.conv}
+	for len(out) < n {
+		out = append(out, f.newConv())
+	}
+	return out
+}
+
+func benchDrain(b *testing.B, events, convs int) {
+	var mu sync.Mutex
+	got := map[string]bool{}
+	done := make(chan struct{})
+	f := newFixture(b)
+	rc := benchReceiver(b, func(id string, _ []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[id] = true
+		if len(got) == events {
+			close(done)
+		}
+	})
+	f.endpoint(rc.URL, service.WebhookInput{})
+	cs := benchConvs(f, convs)
+	for i := range events {
+		f.say(cs[i%convs].ID, "m")
+	}
+	b.ResetTimer()
+	start := time.Now()
+	f.worker(deliver.Options{AllowPrivate: true})
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		b.Fatalf("drained only %d of %d in 60 s", len(got), events)
+	}
+	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+func benchLatency(b *testing.B, events, rate, convs int) {
+	var mu sync.Mutex
+	var delays []time.Duration
+	done := make(chan struct{})
+	f := newFixture(b)
+	rc := benchReceiver(b, func(_ string, body []byte) {
+		now := time.Now()
+		var ev struct{ Data chat.Message }
+		if err := json.Unmarshal(body, &ev); err != nil {
+			b.Error(err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		delays = append(delays, now.Sub(ev.Data.CreatedAt))
+		if len(delays) == events {
+			close(done)
+		}
+	})
+	f.endpoint(rc.URL, service.WebhookInput{})
+	cs := benchConvs(f, convs)
+	f.worker(deliver.Options{AllowPrivate: true})
+	b.ResetTimer()
+	// Sends start on a steady clock, each on its own goroutine (at most
+	// 64 at once), the way many clients' requests arrive.
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := range events {
+		<-tick.C
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			_, _, err := f.svc.SendMessage(context.Background(), f.actor, cs[i%convs].ID,
+				service.SendInput{Text: fmt.Sprint(i), Sender: &chat.Sender{Type: chat.SenderContact}})
+			if err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		b.Fatalf("only %d of %d delivered in 60 s", len(delays), events)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(delays)
+	q := func(p float64) float64 { return float64(delays[int(p*float64(len(delays)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(float64(events), "events")
+}
