@@ -103,10 +103,11 @@ function LexForm({ bot, onDone }) {
       if (!lex.defaultLocale) delete lex.defaultLocale;
       const body = { ...f, lex };
       const b = saved ? await patch("/bots/" + saved.id, body) : await post("/bots", { ...body, type: "lex" });
+      // Saving validated against the alias already (its languages and
+      // status are in b); the field now holds the masked secret, in the
+      // same render as the languages, so the secret is never left on show.
       setSaved(b);
-      const v = await post("/bots/" + b.id + "/validate", {});
-      setSaved(v);
-      setF((old) => ({ ...old, lex: { ...old.lex, secretAccessKey: v.lex.secretAccessKey } }));
+      setF((old) => ({ ...old, lex: { ...old.lex, secretAccessKey: b.lex.secretAccessKey } }));
     } catch (err) { setError(err); }
     setBusy("");
   };
