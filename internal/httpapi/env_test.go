@@ -70,6 +70,8 @@ func newEnv(t testing.TB) *env {
 	clk := &clock{t: time.Now()}
 	se := servicetest.New(t, func(o *service.Options) {
 		o.Now, o.UploadMaxBytes = clk.Now, testUploadMax
+		// Test receivers (an app's Access Token URL) live on loopback.
+		o.AllowPrivateOutbound = true
 	})
 	st, svc, blobDir := se.Store, se.Service, se.FilesDir
 	e := &env{t: t, store: st, svc: svc, clock: clk, blobDir: blobDir, spec: loadSpec(t), covered: &sync.Map{}, logs: &syncBuffer{}}

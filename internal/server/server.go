@@ -148,6 +148,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		UploadMaxBytes: cfg.UploadMaxBytes,
 		PublicURL:      cfg.PublicURL,
 		LexSetup:       lexbot.NewSetup(lexbot.SetupOptions{Endpoint: cfg.LexModelsEndpoint}),
+		// The operator's one switch for calls to URLs an admin chose.
+		AllowPrivateOutbound: o.AllowPrivateBots || cfg.WebhookAllowPrivate,
 	})
 	boot, err := svc.EnsureDefaults(ctx, service.Bootstrap{
 		AdminEmail:    cfg.AdminEmail,

@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,8 @@ type Service struct {
 
 	publicURL string
 	lex       LexSetup
+	// accessToken asks apps' Access Token URLs.
+	accessToken *http.Client
 	// botWake tells this node's bot worker that a turn was queued, so it
 	// claims at once instead of at its next poll.
 	botWake chan struct{}
@@ -71,6 +74,10 @@ type Options struct {
 	// LexSetup checks Lex bots' settings; nil means lexbot.NewSetup's
 	// default, which calls AWS (or the settings' endpoint).
 	LexSetup LexSetup
+	// AllowPrivateOutbound lets the requests made on an app's behalf to a
+	// URL its admin chose (the widget's Access Token URL) reach loopback,
+	// private and link-local addresses (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE).
+	AllowPrivateOutbound bool
 }
 
 // New builds a Service.
@@ -88,6 +95,7 @@ func New(o Options) *Service {
 		sessionTTL:     o.SessionTTL,
 		publicURL:      strings.TrimRight(o.PublicURL, "/"),
 		lex:            o.LexSetup,
+		accessToken:    newAccessTokenClient(o.AllowPrivateOutbound),
 		botWake:        make(chan struct{}, 1),
 	}
 	if s.bus == nil {

@@ -10,12 +10,14 @@ import (
 	"errors"
 	"hash/fnv"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
+	"github.com/switchboard-chat/switchboard/internal/bot/webhookbot"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/richmsg"
 	"github.com/switchboard-chat/switchboard/internal/store"
@@ -109,7 +111,7 @@ func (s *Service) StartWidgetSession(ctx context.Context, in WidgetSessionInput)
 			return nil, errUserHash
 		}
 		if settings.AccessTokenURL != "" {
-			if err := checkAccessToken(ctx, settings.AccessTokenURL, in.UserID, in.AccessToken); err != nil {
+			if err := s.checkAccessToken(ctx, settings.AccessTokenURL, in.UserID, in.AccessToken); err != nil {
 				s.log.InfoContext(ctx, "widget access token refused", "app", in.AppID, "err", err)
 				return nil, err
 			}
@@ -137,15 +139,28 @@ func (s *Service) StartWidgetSession(ctx context.Context, in WidgetSessionInput)
 	}, nil
 }
 
-// accessTokenClient asks apps' Access Token URLs; a slow one must not hold
-// a visitor's request for long.
-var accessTokenClient = &http.Client{Timeout: 5 * time.Second}
+// newAccessTokenClient asks apps' Access Token URLs. A slow one must not
+// hold a visitor's request for long, and since an admin chooses the URL it
+// dials through the webhook bots' guard: unless the operator allows it,
+// the URL cannot make the node call its own loopback or private network
+// (or the cloud metadata service). Redirects are not followed, for the same
+// reason.
+func newAccessTokenClient(allowPrivate bool) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if !allowPrivate {
+		d.Control = webhookbot.GuardControl
+	}
+	tr.DialContext = d.DialContext
+	return &http.Client{Transport: tr, Timeout: 5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
 
 var errAccessToken = chat.Errorf(chat.CodeUnauthenticated, "the app's access token URL did not accept this user's accessToken")
 
 // checkAccessToken is Kommunicate's Access Token URL contract: POST
 // {"userId","token"} as JSON, and a 2xx answer whose body is "true".
-func checkAccessToken(ctx context.Context, endpoint, userID, token string) error {
+func (s *Service) checkAccessToken(ctx context.Context, endpoint, userID, token string) error {
 	if token == "" || len(token) > 4096 {
 		return chat.FieldError("accessToken", "accessToken is required by this app (at most 4096 bytes)")
 	}
@@ -155,7 +170,10 @@ func checkAccessToken(ctx context.Context, endpoint, userID, token string) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := accessTokenClient.Do(req)
+	res, err := s.accessToken.Do(req)
+	if webhookbot.IsPrivateAddress(err) {
+		return &chat.Error{Code: chat.CodeUnavailable, Message: "the app's access token URL is on a private or loopback address, which this node does not call (SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE)", Cause: err}
+	}
 	if err != nil {
 		return &chat.Error{Code: chat.CodeUnavailable, Message: "the app's access token URL could not be reached", Cause: err}
 	}

@@ -1,12 +1,20 @@
 package service_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
 )
 
 func TestUserHashIsHMACSHA256OfTheUserID(t *testing.T) {
@@ -33,5 +41,39 @@ func TestPseudonymIsStablePerVisitor(t *testing.T) {
 	}
 	if len(seen) < 4 {
 		t.Errorf("six visitors share %d pseudonyms: %v", len(seen), seen)
+	}
+}
+
+// An app's Access Token URL is chosen by its admin, so by default it may
+// not make the node call its own loopback or private network: the session
+// is refused as the URL's outage, nothing is created, and the URL is never
+// asked. The operator's SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE lifts this.
+func TestAccessTokenURLOnAPrivateAddressIsNotCalled(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		var asked atomic.Int32
+		check := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			asked.Add(1)
+			io.WriteString(w, "true")
+		}))
+		env := servicetest.New(t, func(o *service.Options) { o.AllowPrivateOutbound = allow })
+		ctx := context.Background()
+		admin := service.Actor{AppID: service.DefaultAppID, Role: chat.RoleOwner}
+		if _, err := env.Service.PutWidgetSettings(ctx, admin, chat.WidgetSettings{AccessTokenURL: check.URL + "/check"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := env.Service.StartWidgetSession(ctx, service.WidgetSessionInput{AppID: service.DefaultAppID, UserID: "alice", AccessToken: "tok"})
+		check.Close()
+		if allow {
+			if err != nil || asked.Load() != 1 {
+				t.Fatalf("allowed: err %v, asked %d times", err, asked.Load())
+			}
+			continue
+		}
+		if !chat.IsCode(err, chat.CodeUnavailable) || !strings.Contains(err.Error(), "private") || asked.Load() != 0 {
+			t.Fatalf("refused: err %v, asked %d times", err, asked.Load())
+		}
+		if _, err := env.Store.ContactByUserID(ctx, service.DefaultAppID, "alice"); !chat.IsCode(err, chat.CodeNotFound) {
+			t.Fatalf("a refused session left a contact behind: %v", err)
+		}
 	}
 }
