@@ -23,7 +23,19 @@ type WidgetSettings struct {
 	// identified user's accessToken is checked by POSTing {userId, token}
 	// to it, and only a plain "true" lets the user in.
 	AccessTokenURL string `json:"accessTokenUrl,omitempty"`
+	// CSAT is how the widget asks for a rating once a conversation is
+	// resolved: CSATFaces (the default), CSATStars, or CSATOff, which shows
+	// no prompt after resolution and refuses ratings from the contact.
+	CSAT string `json:"csat,omitempty"`
 }
+
+// CSAT prompt styles. Both submit on Kommunicate's 1–10 scale: three faces
+// as 1, 5 and 10, five stars as 2, 4, 6, 8 and 10.
+const (
+	CSATFaces = "faces"
+	CSATStars = "stars"
+	CSATOff   = "off"
+)
 
 // Widget defaults, applied where a setting is empty.
 const (
@@ -47,6 +59,12 @@ func (w *WidgetSettings) Normalize() error {
 	}
 	if w.Position != "right" && w.Position != "left" {
 		return FieldError("position", `position must be "right" or "left"`)
+	}
+	if w.CSAT == "" {
+		w.CSAT = CSATFaces
+	}
+	if w.CSAT != CSATFaces && w.CSAT != CSATStars && w.CSAT != CSATOff {
+		return FieldError("csat", `csat must be "faces", "stars" or "off"`)
 	}
 	if w.AccessTokenURL != "" {
 		u, err := url.Parse(w.AccessTokenURL)
