@@ -54,7 +54,7 @@ type Server struct {
 	bus     bus.Bus
 	gateway *realtime.Gateway
 	nodeID  string
-	blobs   *upload.Disk
+	blobs   upload.Storage
 	svc     *service.Service
 	handler http.Handler
 	http    *http.Server
@@ -115,10 +115,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := upload.NewDisk(cfg.UploadDir())
+	blobs, err := openUploads(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("upload dir: %w", err)
+		return nil, err
 	}
+	log.Info("upload storage ready", "uploads", cfg.Uploads.Backend)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -264,6 +265,27 @@ func openStore(ctx context.Context, cfg config.Config, reg prometheus.Registerer
 		return nil, fmt.Errorf("sqlite %s: %w", cfg.SQLitePath(), err)
 	}
 	return metered.Wrap(st, reg), nil
+}
+
+// openUploads opens where uploaded files are kept: the data directory, or
+// the S3 bucket every node shares.
+func openUploads(ctx context.Context, cfg config.Config) (upload.Storage, error) {
+	if cfg.Uploads.Backend == config.UploadsS3 {
+		st, err := upload.NewS3(ctx, upload.S3Options{
+			Bucket:   cfg.Uploads.Bucket,
+			Endpoint: cfg.Uploads.Endpoint,
+			Region:   cfg.Uploads.Region,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("uploads: %w", err)
+		}
+		return st, nil
+	}
+	st, err := upload.NewDisk(cfg.UploadDir())
+	if err != nil {
+		return nil, fmt.Errorf("upload dir: %w", err)
+	}
+	return st, nil
 }
 
 // openBus links this node to the others through NATS when a URL is set;

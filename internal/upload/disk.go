@@ -1,7 +1,7 @@
 // Package upload accepts files from clients and keeps them: it decides what a
 // file really is from its bytes, refuses what could run or render as active
-// content, stores the bytes durably on local disk and serves them back with
-// headers that keep a browser from treating them as part of the application.
+// content, stores the bytes durably (on local disk or in an S3-compatible
+// bucket) and serves them back with headers that keep a browser from treating them as part of the application.
 package upload
 
 import (
@@ -107,9 +107,6 @@ func (d *Disk) Put(ctx context.Context, key string, r io.Reader, maxBytes int64)
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
-	if maxBytes <= 0 {
-		return 0, fmt.Errorf("upload: maxBytes must be positive, got %d", maxBytes)
-	}
 	var rnd [12]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return 0, fmt.Errorf("upload: %w", err)
@@ -127,14 +124,12 @@ func (d *Disk) Put(ctx context.Context, key string, r io.Reader, maxBytes int64)
 		}
 	}()
 
-	// One byte more than allowed tells "exactly at the limit" from "over".
-	n, err := io.Copy(f, io.LimitReader(ctxReader{ctx, r}, maxBytes+1))
+	n, err := copyLimited(ctx, f, r, maxBytes)
 	if err != nil {
+		if chat.IsCode(err, chat.CodeTooLarge) {
+			return 0, err
+		}
 		return 0, fmt.Errorf("upload: writing %s: %w", key, err)
-	}
-	if n > maxBytes {
-		return 0, chat.Errorf(chat.CodeTooLarge, "the file is larger than the limit of %d bytes", maxBytes).
-			WithDetail("maxBytes", maxBytes)
 	}
 	if err := f.Sync(); err != nil {
 		return 0, fmt.Errorf("upload: syncing %s: %w", key, err)
@@ -169,20 +164,6 @@ func (d *Disk) syncDir(dir string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-// ctxReader stops a copy when the request is cancelled, so a client that
-// hangs up mid-upload does not keep a goroutine writing to disk.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // Open returns the stored file for reading; a missing key is CodeNotFound.
