@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -70,12 +72,16 @@ func Open(ctx context.Context, path string, opts Options) (*sqlstore.Store, erro
 	return s, nil
 }
 
+// busyTimeout is how long a connection waits for another's lock, another
+// process's included, before it reports the database as busy.
+const busyTimeout = 10 * time.Second
+
 func commonParams() url.Values {
 	// synchronous=FULL: in WAL mode NORMAL survives a process crash but can
 	// lose the last commits on power loss; an acknowledged message must
 	// survive both. Group commit is what pays for the extra fsync.
 	q := url.Values{}
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	q.Set("_foreign_keys", "1")
 	q.Set("_synchronous", "FULL")
 	return q
@@ -99,11 +105,35 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	if err := wdb.PingContext(ctx); err != nil {
+	if err := pingUntilFree(ctx, wdb); err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return wdb, nil
+}
+
+// pingUntilFree opens the first connection. When another process is
+// switching a new file to WAL at that moment, SQLite answers SQLITE_BUSY at
+// once rather than through the busy timeout, so that one error is retried,
+// for as long as the busy timeout would have waited.
+func pingUntilFree(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 func isUniqueViolation(err error) bool {
