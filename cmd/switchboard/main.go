@@ -2,6 +2,7 @@
 //
 //	switchboard [serve] [flags]   serve the API and the web apps (the default)
 //	switchboard version           print the version
+//	switchboard healthcheck       exit 0 if the local node answers /healthz
 //	switchboard bench ws [flags]  load a running node's realtime gateway
 //	switchboard bench lex [flags] load a running Lex runtime with RecognizeText
 //	switchboard lex-local [flags] serve Lex V2 bots locally (the demo bot by default)
@@ -48,11 +49,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 	case "version":
 		fmt.Fprintln(stdout, "switchboard", version)
 		return nil
+	case "healthcheck":
+		return healthcheck(args, getenv, stdout)
 	case "help":
-		fmt.Fprintln(stdout, "usage: switchboard [serve|bench ws|bench lex|lex-local|version] [flags]; settings: see README (SWITCHBOARD_* variables); switchboard lex-local -h for the local Lex runtime")
+		fmt.Fprintln(stdout, "usage: switchboard [serve|bench ws|bench lex|lex-local|healthcheck|version] [flags]; settings: see README (SWITCHBOARD_* variables); switchboard lex-local -h for the local Lex runtime")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (try: serve, bench, lex-local, version)", cmd)
+		return fmt.Errorf("unknown command %q (try: serve, bench, lex-local, healthcheck, version)", cmd)
 	}
 }
 
