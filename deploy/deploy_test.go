@@ -313,4 +313,3 @@ func TestContainerfile(t *testing.T) {
 		t.Errorf("the binary is not built without cgo: %v\n%s", err, info)
 	}
 }
-
