@@ -313,3 +313,42 @@ func TestContainerfile(t *testing.T) {
 		t.Errorf("the binary is not built without cgo: %v\n%s", err, info)
 	}
 }
+
+// Every setting the operations guide and the deploy files name is one the
+// node reads: a misspelt or stale name in a deployment file is silently
+// ignored otherwise.
+func TestDocumentedSettingsExist(t *testing.T) {
+	var code strings.Builder
+	srcs, _ := filepath.Glob("../internal/config/*.go")
+	for _, f := range srcs {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code.Write(b)
+	}
+	name := regexp.MustCompile(`SWITCHBOARD_[A-Z0-9_]*[A-Z0-9]\b\*?`)
+	docs := []string{"../docs/operations.md", "switchboard.service", "switchboard.env.example", "Containerfile"}
+	seen := 0
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range name.FindAllString(string(b), -1) {
+			if strings.HasSuffix(m, "*") {
+				continue // a family of names, like SWITCHBOARD_S3_*
+			}
+			seen++
+			if !strings.Contains(code.String(), `"`+m+`"`) {
+				t.Errorf("%s names %s, which internal/config does not read", doc, m)
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("found only %d setting names; is the pattern right?", seen)
+	}
+}
