@@ -97,6 +97,11 @@ func TestUploadsInS3(t *testing.T) {
 	if w := get(link.Path+"?"+q.Encode(), ""); w.Code < 400 || w.Code >= 500 || bytes.Contains(w.Body.Bytes(), png[:4]) {
 		t.Fatalf("forged signature: %d", w.Code)
 	}
+	// A file gone from the bucket is a plain 404, not a server error.
+	s3srv.Remove(t, appID+"/"+up.ID)
+	if w := get(link.RequestURI(), ""); w.Code != http.StatusNotFound {
+		t.Fatalf("file gone from the bucket: %d %s", w.Code, w.Body)
+	}
 }
 
 // A node whose bucket cannot be reached refuses to start, naming the bucket,

@@ -61,6 +61,15 @@ func (s *Server) Has(t testing.TB, key string) bool {
 	return true
 }
 
+// Remove deletes key behind the node's back, as a lifecycle rule or an
+// operator would.
+func (s *Server) Remove(t testing.TB, key string) {
+	t.Helper()
+	if _, err := s.backend.DeleteObject(s.Bucket, key); err != nil {
+		t.Fatalf("s3test: delete %s: %v", key, err)
+	}
+}
+
 // Env returns the AWS settings that point the standard credential chain at
 // this server's key pair, for tests that configure a node as an operator
 // would.
