@@ -359,4 +359,3 @@ func (s *Server) makeCert() error {
 	s.TLS = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 	return nil
 }
-
