@@ -52,6 +52,9 @@ type Config struct {
 	// environment.
 	LexRuntimeEndpoint string // AWS_ENDPOINT_URL_LEX_RUNTIME_V2
 	LexModelsEndpoint  string // AWS_ENDPOINT_URL_LEX_MODELS_V2
+	// Email is the relay of the fallback emails (SWITCHBOARD_SMTP_*); off
+	// unless SWITCHBOARD_SMTP_ADDR is set.
+	Email Email
 }
 
 // Defaults for settings that have one.
@@ -132,6 +135,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		if *d.to, err = parsePositiveDuration(d.setting, getenv(d.setting), d.def); err != nil {
 			return Config{}, err
 		}
+	}
+	if c.Email, err = loadEmail(getenv); err != nil {
+		return Config{}, err
 	}
 	if c.UploadMaxBytes, err = strconv.ParseInt(*uploadMax, 10, 64); err != nil || c.UploadMaxBytes < 1 || c.UploadMaxBytes > 1<<30 {
 		return Config{}, &Error{"SWITCHBOARD_UPLOAD_MAX_BYTES", "must be a byte count between 1 and 1073741824"}
