@@ -143,9 +143,11 @@ func TestEmailFallbackEndToEnd(t *testing.T) {
 	waiting := start("Dan", "")
 	post(waiting, chat.Sender{Type: chat.SenderContact, ID: waiting.ContactID}, "Hello?")
 
-	msgs := relay.WaitFor(2, 30*time.Second)
+	if got := relay.WaitFor(2, 30*time.Second); len(got) < 2 {
+		t.Fatalf("%d emails after 30s, want 2", len(got))
+	}
 	time.Sleep(500 * time.Millisecond) // ten more sweeps: nothing more may go out
-	msgs = relay.Messages()
+	msgs := relay.Messages()
 	for _, m := range msgs {
 		t.Logf("to %v (auth %q): %q", m.To, m.User, m.Subject())
 	}
