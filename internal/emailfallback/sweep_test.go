@@ -372,42 +372,6 @@ func TestOfflineAgentDigest(t *testing.T) {
 	})
 }
 
-// The contact's read position only moves forward, must name a message,
-// and another app's conversation is not found.
-func TestMarkContactRead(t *testing.T) {
-	backends(t, func(t *testing.T, e *env) {
-		c := e.conversation("R", "r@example.test")
-		for range 3 {
-			e.post(c, e.fromAgent(), "m")
-		}
-		for _, tc := range []struct {
-			seq, want int64
-		}{{2, 2}, {1, 2}, {3, 3}, {2, 3}} {
-			got, err := e.st.MarkContactRead(e.ctx, e.app, c.ID, tc.seq)
-			t.Logf("read %d -> stored %d (%v)", tc.seq, got, err)
-			if err != nil || got != tc.want {
-				t.Fatalf("MarkContactRead(%d) = %d, %v; want %d", tc.seq, got, err, tc.want)
-			}
-		}
-		for _, seq := range []int64{0, -1, 4} {
-			if _, err := e.st.MarkContactRead(e.ctx, e.app, c.ID, seq); !chat.IsCode(err, chat.CodeInvalid) {
-				t.Errorf("seq %d: err %v, want invalid", seq, err)
-			}
-		}
-		other := chat.App{ID: "app_" + chat.NewID(), Name: "Other"}
-		e.must(e.st.CreateApp(e.ctx, &other))
-		if _, err := e.st.MarkContactRead(e.ctx, other.ID, c.ID, 1); !chat.IsCode(err, chat.CodeNotFound) {
-			t.Errorf("another app: err %v, want not found", err)
-		}
-		if got, err := e.st.ContactReadSeq(e.ctx, e.app, c.ID); err != nil || got != 3 {
-			t.Errorf("ContactReadSeq = %d, %v", got, err)
-		}
-		if _, err := e.st.ContactReadSeq(e.ctx, other.ID, c.ID); !chat.IsCode(err, chat.CodeNotFound) {
-			t.Errorf("ContactReadSeq another app: %v", err)
-		}
-	})
-}
-
 // Run stops when its context ends.
 func TestRunStops(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
