@@ -70,11 +70,8 @@ func (s *Sweeper) digestEmail(app chat.App, agent *chat.Agent, c *store.AgentDig
 		if it.Waiting == 1 {
 			plural = ""
 		}
-		fmt.Fprintf(&b, "- %s: %d message%s waiting since %s (conversation %s)\n",
-			oneLine(who), it.Waiting, plural, it.Since.UTC().Format("2 Jan 2006 15:04 MST"), it.ConversationID)
-	}
-	if s.o.DashboardURL != "" {
-		fmt.Fprintf(&b, "\nAnswer them in the dashboard: %s\n", s.o.DashboardURL)
+		fmt.Fprintf(&b, "- %s: %d message%s waiting since %s\n  %s\n",
+			oneLine(who), it.Waiting, plural, it.Since.UTC().Format("2 Jan 2006 15:04 MST"), s.conversationLink(it.ConversationID))
 	}
 	return email.Message{
 		ToName:  agent.Name,
@@ -82,6 +79,15 @@ func (s *Sweeper) digestEmail(app chat.App, agent *chat.Agent, c *store.AgentDig
 		Subject: fmt.Sprintf("%d conversation(s) waiting for you in %s", len(c.Items), app.Name),
 		Body:    b.String(),
 	}
+}
+
+// conversationLink opens the conversation in the dashboard, or names it
+// when the dashboard's address is unknown.
+func (s *Sweeper) conversationLink(id string) string {
+	if s.o.DashboardURL == "" {
+		return "conversation " + id
+	}
+	return s.o.DashboardURL + "#/inbox/mine/" + id
 }
 
 var (

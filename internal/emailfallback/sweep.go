@@ -29,6 +29,7 @@ const (
 	DefaultLease       = 2 * time.Minute
 	DefaultMaxAttempts = 5
 	DefaultBackoff     = time.Minute
+	DefaultMaxAge      = 24 * time.Hour
 	// Batch bounds the contact emails and the digests one sweep sends;
 	// the rest wait for the next sweep.
 	Batch = 100
@@ -47,8 +48,8 @@ type Store interface {
 	GetAgent(ctx context.Context, appID, id string) (*chat.Agent, error)
 	ConnectedAgents(ctx context.Context, appID string) ([]string, error)
 
-	DueContactEmails(ctx context.Context, unreadBefore time.Time, limit int) ([]store.ConversationRef, error)
-	ClaimContactEmail(ctx context.Context, ref store.ConversationRef, unreadBefore time.Time, lease time.Duration) (*store.ContactEmailClaim, error)
+	DueContactEmails(ctx context.Context, w store.UnreadWindow, limit int) ([]store.ConversationRef, error)
+	ClaimContactEmail(ctx context.Context, ref store.ConversationRef, w store.UnreadWindow, lease time.Duration) (*store.ContactEmailClaim, error)
 	FinishContactEmail(ctx context.Context, ref store.ConversationRef, token string, done bool, retryAt time.Time) error
 	ObserveAgents(ctx context.Context, appID string, offline, online []string) error
 	OfflineAgents(ctx context.Context, appID string, before time.Time) ([]string, error)
@@ -66,6 +67,9 @@ type Options struct {
 	// UnreadAfter is how long an agent's message stays unread before it
 	// is emailed to the contact.
 	UnreadAfter time.Duration
+	// MaxAge is how long after that an unread message may still be
+	// emailed; older ones are not (email turned on late, a long outage).
+	MaxAge time.Duration
 	// OfflineAfter is how long an agent is offline before the digest.
 	OfflineAfter time.Duration
 	// Lease is how long a claim holds off other nodes.
@@ -74,7 +78,8 @@ type Options struct {
 	// up; Backoff is the wait after the first failure, doubled after each.
 	MaxAttempts int
 	Backoff     time.Duration
-	// DashboardURL, when set, is linked from agents' digests.
+	// DashboardURL, when set, is where agents' digests link to (the
+	// dashboard's root, ending in "/").
 	DashboardURL string
 }
 
@@ -94,6 +99,9 @@ func New(o Options) *Sweeper {
 	}
 	if o.OfflineAfter <= 0 {
 		o.OfflineAfter = DefaultOfflineAfter
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultMaxAge
 	}
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease
@@ -151,13 +159,17 @@ func (s *Sweeper) Run(ctx context.Context, every time.Duration) {
 
 func (s *Sweeper) sweepContacts(ctx context.Context, res *Result) error {
 	before := s.o.Now().Add(-s.o.UnreadAfter)
-	due, err := s.o.Store.DueContactEmails(ctx, before, Batch)
+	window := store.UnreadWindow{From: before.Add(-s.o.MaxAge), Before: before}
+	due, err := s.o.Store.DueContactEmails(ctx, window, Batch)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, ref := range due {
-		claim, err := s.o.Store.ClaimContactEmail(ctx, ref, before, s.o.Lease)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		claim, err := s.o.Store.ClaimContactEmail(ctx, ref, window, s.o.Lease)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("conversation %s: %w", ref.ConversationID, err))
 			continue
@@ -175,7 +187,9 @@ func (s *Sweeper) sweepContacts(ctx context.Context, res *Result) error {
 		} else {
 			res.Failed++
 		}
-		if ferr := s.o.Store.FinishContactEmail(ctx, ref, claim.Token, done, retryAt); ferr != nil {
+		if ferr := s.record(ctx, func(ctx context.Context) error {
+			return s.o.Store.FinishContactEmail(ctx, ref, claim.Token, done, retryAt)
+		}); ferr != nil {
 			errs = append(errs, fmt.Errorf("conversation %s: %w", ref.ConversationID, ferr))
 		}
 	}
@@ -251,6 +265,9 @@ func (s *Sweeper) sweepApp(ctx context.Context, app chat.App, res *Result) error
 	}
 	var errs []error
 	for _, id := range due {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		agent := byID[id]
 		if agent == nil || agent.Email == "" || res.Digests+res.Failed >= Batch {
 			continue
@@ -270,11 +287,22 @@ func (s *Sweeper) sweepApp(ctx context.Context, app chat.App, res *Result) error
 		} else {
 			res.Failed++
 		}
-		if ferr := s.o.Store.FinishAgentDigest(ctx, claim, done, retryAt); ferr != nil {
+		if ferr := s.record(ctx, func(ctx context.Context) error {
+			return s.o.Store.FinishAgentDigest(ctx, claim, done, retryAt)
+		}); ferr != nil {
 			errs = append(errs, fmt.Errorf("agent %s: %w", id, ferr))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// record writes a send's outcome even when the sweep's context has just
+// ended: an email the relay took must be recorded as sent, or another
+// node would send it again once the claim expires.
+func (s *Sweeper) record(ctx context.Context, finish func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return finish(ctx)
 }
 
 func contains(sorted []string, id string) bool {

@@ -82,7 +82,7 @@ func newEnv(t *testing.T, clk *clock, stores ...store.Store) *env {
 		e.nodes = append(e.nodes, emailfallback.New(emailfallback.Options{
 			Store: st, Mailer: sender, Now: clk.Now,
 			UnreadAfter: unreadAfter, OfflineAfter: offlineAfter, Backoff: backoff, MaxAttempts: 3,
-			DashboardURL: "http://127.0.0.1:8080/dashboard/",
+			DashboardURL: "http://127.0.0.1:8080/",
 		}))
 	}
 	app := chat.App{ID: "app_" + chat.NewID(), Name: "Acme"}
@@ -228,9 +228,14 @@ func TestUnreadReplyEmailedOnce(t *testing.T) {
 }
 
 // Nothing is sent when the contact read the reply before the delay,
-// answered it, has no email, or the conversation was resolved.
+// answered it, has no email, or the conversation was resolved; nor for a
+// reply older than MaxAge past the delay (email turned on late).
 func TestUnreadReplyNotEmailed(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
+		e.connect(e.agent)
+		stale := e.conversation("Stale", "stale@example.test")
+		e.post(stale, e.fromAgent(), "An old reply")
+		e.clk.Advance(emailfallback.DefaultMaxAge + unreadAfter + time.Hour)
 		e.connect(e.agent)
 		read := e.conversation("Reader", "reader@example.test")
 		m := e.post(read, e.fromAgent(), "Read me")
@@ -251,7 +256,7 @@ func TestUnreadReplyNotEmailed(t *testing.T) {
 		e.must(err)
 		e.clk.Advance(unreadAfter + time.Minute)
 		r := e.sweepAll()
-		t.Logf("read / replied / no email / resolved: %+v, %d emails", r, len(e.smtp.Messages()))
+		t.Logf("stale / read / replied / no email / resolved: %+v, %d emails", r, len(e.smtp.Messages()))
 		if n := len(e.smtp.Messages()); n != 0 || r.ContactEmails != 0 {
 			t.Fatalf("%d emails sent, want none", n)
 		}

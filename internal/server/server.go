@@ -451,7 +451,7 @@ func newEmailSweeper(cfg config.Config, st store.Store, log *slog.Logger) (*emai
 		Logger:       log,
 		UnreadAfter:  cfg.Email.UnreadAfter,
 		OfflineAfter: cfg.Email.AgentOfflineAfter,
-		DashboardURL: cfg.PublicURL + "/dashboard/",
+		DashboardURL: cfg.PublicURL + "/",
 	}), nil
 }
 

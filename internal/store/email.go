@@ -23,13 +23,14 @@ type EmailStore interface {
 	// DueContactEmails lists up to limit conversations, across apps, that
 	// owe their contact an unread-reply email: not closed, the contact has
 	// an email, and an agent's message above the read position, above what
-	// was emailed, not followed by a contact message, was posted before
-	// unreadBefore; none claimed or waiting for a retry now.
-	DueContactEmails(ctx context.Context, unreadBefore time.Time, limit int) ([]ConversationRef, error)
+	// was emailed, not followed by a contact message, was posted within w;
+	// none claimed or waiting for a retry now.
+	DueContactEmails(ctx context.Context, w UnreadWindow, limit int) ([]ConversationRef, error)
 	// ClaimContactEmail checks again that the conversation's email is due
-	// and, if so, claims it for lease and returns what to send; nil when it
-	// is not due (any more) or another node holds it.
-	ClaimContactEmail(ctx context.Context, ref ConversationRef, unreadBefore time.Time, lease time.Duration) (*ContactEmailClaim, error)
+	// and, if so, claims it for lease and returns what to send: the unread
+	// agent messages from w.From on. nil when it is not due (any more) or
+	// another node holds it.
+	ClaimContactEmail(ctx context.Context, ref ConversationRef, w UnreadWindow, lease time.Duration) (*ContactEmailClaim, error)
 	// FinishContactEmail ends a claim: sent (or given up on) marks its
 	// messages dealt with; otherwise the next claim waits until retryAt. A
 	// stale token is CodeConflict and changes nothing.
@@ -51,6 +52,14 @@ type EmailStore interface {
 	// FinishAgentDigest ends a claim as FinishContactEmail does; when done,
 	// the items' messages are recorded as listed.
 	FinishAgentDigest(ctx context.Context, c *AgentDigestClaim, done bool, retryAt time.Time) error
+}
+
+// UnreadWindow is when an unread agent message must have been posted to
+// be emailed: before Before (it has been unread long enough), and from
+// From on. Older messages are never emailed, so turning email on, or a
+// relay back after a long outage, does not send stale replies.
+type UnreadWindow struct {
+	From, Before time.Time
 }
 
 // MaxDigestItems bounds one digest email's list of conversations.

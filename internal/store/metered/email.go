@@ -13,12 +13,12 @@ func (m *Store) MarkContactRead(ctx context.Context, appID, conversationID strin
 func (m *Store) ContactReadSeq(ctx context.Context, appID, conversationID string) (int64, error) {
 	return observe(m, "ContactReadSeq", func() (int64, error) { return m.s.ContactReadSeq(ctx, appID, conversationID) })
 }
-func (m *Store) DueContactEmails(ctx context.Context, unreadBefore time.Time, limit int) ([]store.ConversationRef, error) {
-	return observe(m, "DueContactEmails", func() ([]store.ConversationRef, error) { return m.s.DueContactEmails(ctx, unreadBefore, limit) })
+func (m *Store) DueContactEmails(ctx context.Context, w store.UnreadWindow, limit int) ([]store.ConversationRef, error) {
+	return observe(m, "DueContactEmails", func() ([]store.ConversationRef, error) { return m.s.DueContactEmails(ctx, w, limit) })
 }
-func (m *Store) ClaimContactEmail(ctx context.Context, ref store.ConversationRef, unreadBefore time.Time, lease time.Duration) (*store.ContactEmailClaim, error) {
+func (m *Store) ClaimContactEmail(ctx context.Context, ref store.ConversationRef, w store.UnreadWindow, lease time.Duration) (*store.ContactEmailClaim, error) {
 	return observe(m, "ClaimContactEmail", func() (*store.ContactEmailClaim, error) {
-		return m.s.ClaimContactEmail(ctx, ref, unreadBefore, lease)
+		return m.s.ClaimContactEmail(ctx, ref, w, lease)
 	})
 }
 func (m *Store) FinishContactEmail(ctx context.Context, ref store.ConversationRef, token string, done bool, retryAt time.Time) error {

@@ -73,7 +73,7 @@ const unreadAgentMessage = `m.conversation_id = c.id AND m.sender_type = 'agent'
 	AND m.seq > COALESCE(r.read_seq, 0) AND m.seq > COALESCE(e.sent_seq, 0)
 	AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.conversation_id = c.id AND x.sender_type = 'contact' AND x.seq > m.seq)`
 
-func (s *Store) DueContactEmails(ctx context.Context, unreadBefore time.Time, limit int) ([]store.ConversationRef, error) {
+func (s *Store) DueContactEmails(ctx context.Context, w store.UnreadWindow, limit int) ([]store.ConversationRef, error) {
 	if limit <= 0 || limit > store.MaxPageSize {
 		return nil, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
 	}
@@ -84,8 +84,8 @@ func (s *Store) DueContactEmails(ctx context.Context, unreadBefore time.Time, li
 		LEFT JOIN contact_emails e ON e.conversation_id = c.id
 		WHERE c.status NOT IN (2, 3, 4) AND ct.email <> ''
 		AND COALESCE(e.claim_until, 0) <= ? AND COALESCE(e.retry_at, 0) <= ?
-		AND EXISTS (SELECT 1 FROM messages m WHERE `+unreadAgentMessage+` AND m.created_at < ?)
-		ORDER BY c.updated_at, c.id LIMIT ?`), now, now, micros(unreadBefore), limit)
+		AND EXISTS (SELECT 1 FROM messages m WHERE `+unreadAgentMessage+` AND m.created_at >= ? AND m.created_at < ?)
+		ORDER BY c.updated_at, c.id LIMIT ?`), now, now, micros(w.From), micros(w.Before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due contact emails: %w", err)
 	}
@@ -101,7 +101,7 @@ func (s *Store) DueContactEmails(ctx context.Context, unreadBefore time.Time, li
 	return out, wrapRowsErr(rows, "due contact emails")
 }
 
-func (s *Store) ClaimContactEmail(ctx context.Context, ref store.ConversationRef, unreadBefore time.Time, lease time.Duration) (*store.ContactEmailClaim, error) {
+func (s *Store) ClaimContactEmail(ctx context.Context, ref store.ConversationRef, w store.UnreadWindow, lease time.Duration) (*store.ContactEmailClaim, error) {
 	now := s.now()
 	claim := &store.ContactEmailClaim{ConversationRef: ref, Token: chat.NewID()}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -154,12 +154,12 @@ func (s *Store) ClaimContactEmail(ctx context.Context, ref store.ConversationRef
 			return fmt.Errorf("claim contact email: %w", err)
 		}
 		msgs, err := s.queryMessages(ctx, tx, s.q("SELECT "+msgCols+` FROM messages
-			WHERE conversation_id = ? AND app_id = ? AND sender_type = 'agent' AND seq > ? ORDER BY seq LIMIT ?`),
-			ref.ConversationID, ref.AppID, max(sentSeq, readSeq, lastContact), maxEmailMessages)
+			WHERE conversation_id = ? AND app_id = ? AND sender_type = 'agent' AND seq > ? AND created_at >= ? ORDER BY seq LIMIT ?`),
+			ref.ConversationID, ref.AppID, max(sentSeq, readSeq, lastContact), micros(w.From), maxEmailMessages)
 		if err != nil {
 			return fmt.Errorf("claim contact email: %w", err)
 		}
-		if len(msgs) == 0 || !msgs[0].CreatedAt.Before(unreadBefore) {
+		if len(msgs) == 0 || !msgs[0].CreatedAt.Before(w.Before) {
 			return errNotDue
 		}
 		if _, err := tx.ExecContext(ctx, s.q("UPDATE contact_emails SET claim_seq = ? WHERE conversation_id = ?"),

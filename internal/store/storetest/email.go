@@ -29,6 +29,9 @@ func emailWorld(t *testing.T, s store.Store) (*world, chat.Conversation) {
 	return w, c
 }
 
+// upTo is the window of every unread message posted before t.
+func upTo(t time.Time) store.UnreadWindow { return store.UnreadWindow{Before: t} }
+
 // testContactRead: the read position only moves forward, must name a
 // message, and is the app's own.
 func testContactRead(t *testing.T, s store.Store) {
@@ -65,32 +68,32 @@ func testContactEmailLease(t *testing.T, s store.Store, clk *Clock) {
 	ctx := context.Background()
 	w, c := emailWorld(t, s)
 	ref := store.ConversationRef{AppID: w.app.ID, ConversationID: c.ID}
-	if claim, err := s.ClaimContactEmail(ctx, ref, clk.Now().Add(-time.Minute), time.Minute); err != nil || claim != nil {
+	if claim, err := s.ClaimContactEmail(ctx, ref, upTo(clk.Now().Add(-time.Minute)), time.Minute); err != nil || claim != nil {
 		t.Fatalf("claimed before the delay: %+v, %v", claim, err)
 	}
 	clk.Advance(10 * time.Minute)
 	before := clk.Now().Add(-5 * time.Minute)
-	due, err := s.DueContactEmails(ctx, before, store.MaxPageSize)
+	due, err := s.DueContactEmails(ctx, upTo(before), store.MaxPageSize)
 	must(t, err)
 	if !slices.Contains(due, ref) {
 		t.Fatalf("due %v lacks %v", due, ref)
 	}
-	first, err := s.ClaimContactEmail(ctx, ref, before, time.Minute)
+	first, err := s.ClaimContactEmail(ctx, ref, upTo(before), time.Minute)
 	must(t, err)
 	if first == nil || first.Attempt != 1 || len(first.Messages) != 2 || first.Messages[0].Text != "one" || first.Contact.Email != w.contact.Email {
 		t.Fatalf("first claim %+v", first)
 	}
-	if again, err := s.ClaimContactEmail(ctx, ref, before, time.Minute); err != nil || again != nil {
+	if again, err := s.ClaimContactEmail(ctx, ref, upTo(before), time.Minute); err != nil || again != nil {
 		t.Fatalf("a held email was claimed again: %+v, %v", again, err)
 	}
-	due, err = s.DueContactEmails(ctx, before, store.MaxPageSize)
+	due, err = s.DueContactEmails(ctx, upTo(before), store.MaxPageSize)
 	must(t, err)
 	if slices.Contains(due, ref) {
 		t.Fatal("a held email is listed as due")
 	}
 	wantCode(t, s.FinishContactEmail(ctx, ref, "not-the-token", true, time.Time{}), chat.CodeConflict)
 	clk.Advance(2 * time.Minute)
-	second, err := s.ClaimContactEmail(ctx, ref, clk.Now().Add(-5*time.Minute), time.Minute)
+	second, err := s.ClaimContactEmail(ctx, ref, upTo(clk.Now().Add(-5*time.Minute)), time.Minute)
 	must(t, err)
 	if second == nil || second.Token == first.Token || second.Attempt != 2 {
 		t.Fatalf("takeover claim %+v", second)
@@ -98,27 +101,38 @@ func testContactEmailLease(t *testing.T, s store.Store, clk *Clock) {
 	wantCode(t, s.FinishContactEmail(ctx, ref, first.Token, true, time.Time{}), chat.CodeConflict)
 	// A failure holds the next claim back until retryAt.
 	must(t, s.FinishContactEmail(ctx, ref, second.Token, false, clk.Now().Add(time.Minute)))
-	if held, err := s.ClaimContactEmail(ctx, ref, clk.Now(), time.Minute); err != nil || held != nil {
+	if held, err := s.ClaimContactEmail(ctx, ref, upTo(clk.Now()), time.Minute); err != nil || held != nil {
 		t.Fatalf("claimed before retryAt: %+v, %v", held, err)
 	}
 	clk.Advance(2 * time.Minute)
-	third, err := s.ClaimContactEmail(ctx, ref, clk.Now(), time.Minute)
+	third, err := s.ClaimContactEmail(ctx, ref, upTo(clk.Now()), time.Minute)
 	must(t, err)
 	if third == nil || third.Attempt != 3 {
 		t.Fatalf("retry claim %+v", third)
 	}
 	must(t, s.FinishContactEmail(ctx, ref, third.Token, true, time.Time{}))
-	if done, err := s.ClaimContactEmail(ctx, ref, clk.Now(), time.Minute); err != nil || done != nil {
+	if done, err := s.ClaimContactEmail(ctx, ref, upTo(clk.Now()), time.Minute); err != nil || done != nil {
 		t.Fatalf("a sent email was claimed again: %+v, %v", done, err)
 	}
 	// The next agent message is a new email, its first attempt.
 	_, _, err = s.AppendMessage(ctx, w.app.ID, c.ID, text(chat.Sender{Type: chat.SenderAgent, ID: w.agent.ID}, "three"))
 	must(t, err)
 	clk.Advance(10 * time.Minute)
-	next, err := s.ClaimContactEmail(ctx, ref, clk.Now().Add(-5*time.Minute), time.Minute)
+	next, err := s.ClaimContactEmail(ctx, ref, upTo(clk.Now().Add(-5*time.Minute)), time.Minute)
 	must(t, err)
 	if next == nil || next.Attempt != 1 || len(next.Messages) != 1 || next.Messages[0].Text != "three" {
 		t.Fatalf("next email's claim %+v", next)
+	}
+	must(t, s.FinishContactEmail(ctx, ref, next.Token, false, clk.Now()))
+	// Messages older than the window's start are not emailed at all.
+	late := store.UnreadWindow{From: clk.Now().Add(-time.Minute), Before: clk.Now()}
+	due, err = s.DueContactEmails(ctx, late, store.MaxPageSize)
+	must(t, err)
+	if slices.Contains(due, ref) {
+		t.Fatal("a message older than the window is listed as due")
+	}
+	if stale, err := s.ClaimContactEmail(ctx, ref, late, time.Minute); err != nil || stale != nil {
+		t.Fatalf("a message older than the window was claimed: %+v, %v", stale, err)
 	}
 }
 
@@ -131,11 +145,11 @@ func testEmailTenantIsolation(t *testing.T, s store.Store, clk *Clock) {
 	clk.Advance(time.Hour)
 	now := clk.Now()
 	foreign := store.ConversationRef{AppID: other.app.ID, ConversationID: c.ID}
-	if claim, err := s.ClaimContactEmail(ctx, foreign, now, time.Minute); err != nil || claim != nil {
+	if claim, err := s.ClaimContactEmail(ctx, foreign, upTo(now), time.Minute); err != nil || claim != nil {
 		t.Fatalf("another app claimed the email: %+v, %v", claim, err)
 	}
 	// The failed foreign claim left nothing behind: the owner claims it.
-	own, err := s.ClaimContactEmail(ctx, store.ConversationRef{AppID: w.app.ID, ConversationID: c.ID}, now, time.Minute)
+	own, err := s.ClaimContactEmail(ctx, store.ConversationRef{AppID: w.app.ID, ConversationID: c.ID}, upTo(now), time.Minute)
 	must(t, err)
 	if own == nil || own.Attempt != 1 {
 		t.Fatalf("own claim after a foreign one: %+v", own)
