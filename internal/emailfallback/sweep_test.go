@@ -3,6 +3,7 @@ package emailfallback_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -373,6 +374,38 @@ func TestOfflineAgentDigest(t *testing.T) {
 		t.Logf("connected with presence offline, past the delay: %+v", r)
 		if r.Digests != 1 {
 			t.Fatalf("no digest for an agent set offline: %+v", r)
+		}
+	})
+}
+
+// Two nodes running their sweep loops at once over many due emails send
+// each exactly once.
+func TestTwoNodesSendEachOnce(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.connect(e.agent)
+		const n = 20
+		for i := range n {
+			c := e.conversation("Contact", "c"+strconv.Itoa(i)+"@example.test")
+			e.post(c, e.fromAgent(), "Reply "+strconv.Itoa(i))
+		}
+		e.clk.Advance(unreadAfter + time.Minute)
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for _, node := range e.nodes {
+			wg.Go(func() { node.Run(ctx, 10*time.Millisecond) })
+		}
+		e.smtp.WaitFor(n, 30*time.Second)
+		time.Sleep(300 * time.Millisecond) // dozens more sweeps: nothing more may go out
+		cancel()
+		wg.Wait()
+		got := e.smtp.Messages()
+		to := map[string]int{}
+		for _, m := range got {
+			to[m.To[0]]++
+		}
+		t.Logf("%d conversations due, two nodes sweeping every 10ms: %d emails to %d addresses", n, len(got), len(to))
+		if len(got) != n || len(to) != n {
+			t.Fatalf("%d emails to %d addresses, want %d each once", len(got), len(to), n)
 		}
 	})
 }
