@@ -3,7 +3,9 @@ package email_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,15 +135,62 @@ func TestRelayRefuses(t *testing.T) {
 	}
 }
 
-// A relay that never answers costs at most the timeout.
+// A relay that accepts the connection and then never answers costs at
+// most the timeout; one that is not there fails at once.
 func TestSendTimeout(t *testing.T) {
-	srv := smtptest.Start(t)
-	s := newSender(t, srv, func(c *email.Config) { c.Timeout = 300 * time.Millisecond })
-	srv.Close() // nothing listens: the dial fails at once
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never greeted
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	s, err := email.New(email.Config{Addr: ln.Addr().String(), From: "a@example.test", Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
-	err := s.Send(context.Background(), email.Message{To: "a@example.test", Subject: "s", Body: "b"})
-	t.Logf("closed relay: %v after %v", err, time.Since(start))
-	if err == nil {
-		t.Error("send to a closed relay succeeded")
+	err = s.Send(context.Background(), email.Message{To: "b@example.test", Subject: "s", Body: "b"})
+	took := time.Since(start)
+	t.Logf("silent relay: %v after %v", err, took)
+	if err == nil || took > 5*time.Second {
+		t.Fatalf("silent relay: err %v after %v, want a timeout near 300ms", err, took)
+	}
+	// Cancelling the caller's context ends the wait too.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
+	slow, _ := email.New(email.Config{Addr: ln.Addr().String(), From: "a@example.test", Timeout: time.Minute})
+	start = time.Now()
+	err = slow.Send(ctx, email.Message{To: "b@example.test", Subject: "s", Body: "b"})
+	t.Logf("cancelled: %v after %v", err, time.Since(start))
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("cancelled send: err %v after %v", err, time.Since(start))
+	}
+
+	srv := smtptest.Start(t)
+	addr := srv.Addr
+	srv.Close() // nothing listens
+	gone, _ := email.New(email.Config{Addr: addr, From: "a@example.test"})
+	if err := gone.Send(context.Background(), email.Message{To: "b@example.test", Subject: "s", Body: "b"}); err == nil {
+		t.Fatal("send to a closed port succeeded")
 	}
 }
