@@ -54,6 +54,9 @@ type Config struct {
 	LexModelsEndpoint  string // AWS_ENDPOINT_URL_LEX_MODELS_V2
 	// Uploads says where uploaded files are kept: local disk or S3.
 	Uploads Uploads
+	// Email is the relay of the fallback emails (SWITCHBOARD_SMTP_*); off
+	// unless SWITCHBOARD_SMTP_ADDR is set.
+	Email Email
 }
 
 // Defaults for settings that have one.
@@ -136,6 +139,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.Uploads, err = loadUploads(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.Email, err = loadEmail(getenv); err != nil {
 		return Config{}, err
 	}
 	if c.UploadMaxBytes, err = strconv.ParseInt(*uploadMax, 10, 64); err != nil || c.UploadMaxBytes < 1 || c.UploadMaxBytes > 1<<30 {

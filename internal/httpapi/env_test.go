@@ -446,6 +446,7 @@ func (e *env) snapshot() string {
 			for _, c := range page.Conversations {
 				add(e.store.GetContact(ctx, app.ID, c.ContactID))
 				add(e.store.ListMessages(ctx, app.ID, c.ID, 0, 100000))
+				add(e.store.ContactReadSeq(ctx, app.ID, c.ID))
 			}
 			if page.Next == "" {
 				break

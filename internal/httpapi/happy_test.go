@@ -93,6 +93,7 @@ func TestWalkEveryRoute(t *testing.T) {
 	e.must(204, req{route: "DELETE /api/v1/webhooks/{id}", params: id(spareHook.ID), cred: key(w.key)})
 
 	e.walkWidget(w)
+	e.walkReadState(w)
 	e.walkDashboard(w)
 	e.must(204, req{route: "POST /api/v1/auth/password", cred: cookie(w.agent), body: map[string]string{"currentPassword": "agent-password", "newPassword": "a-new-password"}})
 	e.login("agent@example.com", "a-new-password")

@@ -126,6 +126,7 @@ func routes() []route {
 		{"POST", "/api/v1/widget/conversations/{id}/messages", contactOrStaff, (*server).sendMessage},
 		{"POST", "/api/v1/widget/conversations/{id}/click", contactOrStaff, (*server).widgetClick},
 		{"POST", "/api/v1/widget/uploads", contactOrStaff, (*server).createUpload},
+		{"POST", "/api/v1/widget/conversations/{id}/read", contactOrStaff, (*server).markRead},
 	}
 }
 

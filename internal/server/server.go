@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,8 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/config"
 	"github.com/switchboard-chat/switchboard/internal/dashboard"
+	"github.com/switchboard-chat/switchboard/internal/email"
+	"github.com/switchboard-chat/switchboard/internal/emailfallback"
 	"github.com/switchboard-chat/switchboard/internal/httpapi"
 	"github.com/switchboard-chat/switchboard/internal/kmcompat"
 	"github.com/switchboard-chat/switchboard/internal/lexlocal/localrun"
@@ -65,9 +68,14 @@ type Server struct {
 	// demo is the in-process Lex runtime serving the demo bot, when
 	// SWITCHBOARD_DEMO is on.
 	demo *localrun.Runtime
-	// sweep stops the auto-resolve sweeper; it is set while one runs.
+	// sweep stops the auto-resolve sweeper (and the email one); it is set
+	// while they run.
 	sweep            func()
 	autoResolveEvery time.Duration
+	// email sends the fallback emails; nil when SWITCHBOARD_SMTP_ADDR is
+	// unset (the default).
+	email      *emailfallback.Sweeper
+	emailEvery time.Duration
 }
 
 // Options adjust a Server beyond its Config, for embedding and tests.
@@ -91,6 +99,9 @@ type Options struct {
 	// AutoResolveEvery is how often this node sweeps for conversations
 	// to resolve for inactivity; 0 means service.DefaultAutoResolveEvery.
 	AutoResolveEvery time.Duration
+	// EmailEvery is how often this node sweeps for fallback emails to
+	// send, when email is on; 0 means emailfallback.DefaultEvery.
+	EmailEvery time.Duration
 }
 
 // New opens everything a node needs and makes sure the default app exists.
@@ -174,6 +185,13 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		log.Info("created the bootstrap API key for the default app")
 	}
 
+	mail, err := newEmailSweeper(cfg, st, log)
+	if err != nil {
+		b.Close()
+		st.Close()
+		blobs.Close()
+		return nil, err
+	}
 	var demo *localrun.Runtime
 	if cfg.Demo {
 		if demo, err = startDemo(ctx, svc, boot.CreatedApp, log); err != nil {
@@ -184,7 +202,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		}
 	}
 
-	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc, demo: demo, autoResolveEvery: o.AutoResolveEvery}
+	s := &Server{cfg: cfg, log: log, store: st, bus: b, nodeID: nodeID, blobs: blobs, svc: svc, demo: demo, autoResolveEvery: o.AutoResolveEvery, email: mail, emailEvery: o.EmailEvery}
 	runner := turn.New(turn.Options{
 		Connectors: map[chat.BotType]bot.Connector{
 			chat.BotWebhook: webhookbot.New(webhookbot.Options{Logger: log, AllowPrivate: o.AllowPrivateBots || cfg.WebhookAllowPrivate}),
@@ -429,12 +447,34 @@ func (s *Server) Close() error {
 // harmless, and no node has to be elected.
 func (s *Server) startSweep(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.svc.RunAutoResolve(ctx, s.autoResolveEvery)
-	}()
-	s.sweep = func() { cancel(); <-done }
+	var wg sync.WaitGroup
+	wg.Go(func() { s.svc.RunAutoResolve(ctx, s.autoResolveEvery) })
+	if s.email != nil {
+		wg.Go(func() { s.email.Run(ctx, s.emailEvery) })
+	}
+	s.sweep = func() { cancel(); wg.Wait() }
+}
+
+// newEmailSweeper builds the fallback-email sweeper, or nil when email is
+// off. Like auto-resolve, every node runs it; the store's claims make each
+// email go out once.
+func newEmailSweeper(cfg config.Config, st store.Store, log *slog.Logger) (*emailfallback.Sweeper, error) {
+	if !cfg.Email.Enabled() {
+		return nil, nil
+	}
+	sender, err := email.New(email.Config{Addr: cfg.Email.Addr, User: cfg.Email.User, Password: cfg.Email.Password, From: cfg.Email.From})
+	if err != nil {
+		return nil, fmt.Errorf("email: %w", err)
+	}
+	log.Info("fallback emails on", "smtp", cfg.Email)
+	return emailfallback.New(emailfallback.Options{
+		Store:        st,
+		Mailer:       sender,
+		Logger:       log,
+		UnreadAfter:  cfg.Email.UnreadAfter,
+		OfflineAfter: cfg.Email.AgentOfflineAfter,
+		DashboardURL: cfg.PublicURL + "/",
+	}), nil
 }
 
 func (s *Server) stopSweep() {

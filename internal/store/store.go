@@ -233,6 +233,7 @@ type Store interface {
 
 	WebhookStore
 	DashboardStore
+	EmailStore
 
 	CreateAPIKey(ctx context.Context, k *chat.APIKey) error
 	// APIKeyByPrefix is unscoped: it serves authentication.

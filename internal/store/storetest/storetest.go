@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T, clock store.Clock) store.Store) {
 		{"RoundRobin", testRoundRobin},
 		{"RoundRobinTenantIsolation", testRoundRobinTenantIsolation},
 		{"RoundRobinConcurrent", func(t *testing.T, s store.Store) { ConcurrentRoundRobin(t, []store.Store{s}) }},
+		{"ContactRead", testContactRead},
 	}
 	// These tests move time forward themselves (to expire leases), each on
 	// its own store and clock.
@@ -76,6 +77,9 @@ func Run(t *testing.T, open func(t *testing.T, clock store.Clock) store.Store) {
 		{"BotTurnsConcurrent", func(t *testing.T, s store.Store, c *Clock) {
 			ConcurrentBotTurns(t, []store.Store{s}, c)
 		}},
+		{"ContactEmailLease", testContactEmailLease},
+		{"EmailTenantIsolation", testEmailTenantIsolation},
+		{"AgentDigest", testAgentDigest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -75,6 +75,9 @@ function markRead(id) {
   r[id] = last;
   try { localStorage.setItem(readKey(), JSON.stringify(r)); } catch (e) { /* storage off */ }
   reportUnread();
+  // The server keeps the read position too: it holds back the email of an
+  // agent's unread reply. Fire and forget; the next read reports again.
+  if (conn.c) conn.c.post("/widget/conversations/" + encodeURIComponent(id) + "/read", { seq: last }).catch(() => {});
 }
 
 function unreadCount() {
