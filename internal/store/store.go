@@ -202,9 +202,14 @@ type Store interface {
 	GetBotState(ctx context.Context, appID, conversationID, botID string) (state json.RawMessage, ok bool, err error)
 	// FinishBotTurnWithState is FinishBotTurn that, in the same
 	// transaction, records the turn's bot as taking part and stores its
-	// state (nil keeps the stored state). So a turn's outcome and the state
-	// the next turn starts from are written together or not at all.
-	FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage) error
+	// state (nil keeps the stored state) and the intent the bot understood
+	// ("" when none). So a turn's outcome and the state the next turn
+	// starts from are written together or not at all.
+	FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage, intent string) error
+	// BotIntent returns the intent the bot reported in its last finished
+	// turn of the conversation ("" when it reported none); ok is false when
+	// the bot has no row there, as for GetBotState.
+	BotIntent(ctx context.Context, appID, conversationID, botID string) (intent string, ok bool, err error)
 	// DetachBots deletes the rows (and state) of the conversation's bots
 	// other than keepBotID ("" detaches every bot).
 	DetachBots(ctx context.Context, appID, conversationID, keepBotID string) error
@@ -233,6 +238,7 @@ type Store interface {
 
 	WebhookStore
 	DashboardStore
+	CannedReplyStore
 
 	CreateAPIKey(ctx context.Context, k *chat.APIKey) error
 	// APIKeyByPrefix is unscoped: it serves authentication.

@@ -30,6 +30,15 @@ const (
 	maxEventLabel = 200
 )
 
+// trimLabel cuts an intent or reason to maxEventLabel bytes.
+func trimLabel(s string) string {
+	s = chat.TrimNote(s)
+	if len(s) > maxEventLabel {
+		s = s[:maxEventLabel]
+	}
+	return s
+}
+
 func (s *Store) RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (bool, error) {
 	if e.Key == "" || len(e.Key) > maxEventKey {
 		return false, chat.FieldError("key", "an analytics event needs a key of at most %d bytes", maxEventKey)
@@ -39,13 +48,7 @@ func (s *Store) RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (bo
 	default:
 		return false, chat.FieldError("kind", "unknown analytics event kind %q", e.Kind)
 	}
-	e.Reason, e.Intent = chat.TrimNote(e.Reason), chat.TrimNote(e.Intent)
-	if len(e.Reason) > maxEventLabel {
-		e.Reason = e.Reason[:maxEventLabel]
-	}
-	if len(e.Intent) > maxEventLabel {
-		e.Intent = e.Intent[:maxEventLabel]
-	}
+	e.Reason, e.Intent = trimLabel(e.Reason), trimLabel(e.Intent)
 	created := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
