@@ -351,7 +351,10 @@ type AnalyticsSummary struct {
 	TopHandoffIntents []IntentCount `json:"topHandoffIntents"`
 	// FirstResponse is keyed by chat.FirstResponseAny and FirstResponseHuman.
 	FirstResponse map[string]ResponseTimes `json:"firstResponse"`
-	CSATCount     int64                    `json:"csatCount"`
+	// Resolution is the time from a conversation's creation to its first
+	// resolution, for conversations first resolved in the window.
+	Resolution ResponseTimes `json:"resolution"`
+	CSATCount  int64         `json:"csatCount"`
 	// CSATAverage is 0 when CSATCount is 0.
 	CSATAverage float64 `json:"csatAverage"`
 }
@@ -365,11 +368,14 @@ type IntentCount struct {
 	Count  int64  `json:"count"`
 }
 
-// ResponseTimes summarises one kind of first response.
+// ResponseTimes summarises durations of one kind: a kind of first
+// response, or resolution.
 type ResponseTimes struct {
 	Count int64 `json:"count"`
 	// MedianMillis is the lower median; 0 when Count is 0.
 	MedianMillis int64 `json:"medianMillis"`
+	// AverageMillis is the mean, rounded down; 0 when Count is 0.
+	AverageMillis int64 `json:"averageMillis"`
 }
 
 // AgentRef names an agent of an app, as SetNodeConnections records them.
