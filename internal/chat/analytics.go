@@ -23,6 +23,10 @@ const (
 	AnalyticsFirstResponse AnalyticsKind = "first_response"
 	// AnalyticsCSAT: the contact's rating (Value, 1 to 10) and comment.
 	AnalyticsCSAT AnalyticsKind = "csat"
+	// AnalyticsResolved: a conversation's first resolution, by anyone.
+	// Value is the milliseconds from the conversation's creation, which
+	// is what Kommunicate's analytics call resolution time.
+	AnalyticsResolved AnalyticsKind = "resolved"
 )
 
 // First-response kinds. Both are kept because they answer different
@@ -54,7 +58,8 @@ type AnalyticsEvent struct {
 	AgentID string `json:"agentId,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Intent  string `json:"intent,omitempty"`
-	// Value is a duration in milliseconds (first response) or a rating (CSAT).
+	// Value is a duration in milliseconds (first response, resolution) or a
+	// rating (CSAT).
 	Value   int64     `json:"value,omitempty"`
 	Comment string    `json:"comment,omitempty"`
 	At      time.Time `json:"at"`
@@ -63,6 +68,13 @@ type AnalyticsEvent struct {
 // Keys of the events recorded once per conversation.
 func BotResolvedKey(convID string) string { return "bot_resolved:" + convID }
 func CSATKey(convID string) string        { return "csat:" + convID }
+
+// ResolvedKey keys the resolution-time event. Only a conversation's first
+// resolution is measured: a reopen is the contact coming back, often days
+// later, and measuring a second resolution from the creation would count
+// that quiet spell as work, while counting it as a second conversation
+// would weigh one conversation twice in the median.
+func ResolvedKey(convID string) string { return "resolved:" + convID }
 func FirstResponseKey(kind, convID string) string {
 	return "first_response:" + kind + ":" + convID
 }

@@ -523,9 +523,31 @@ func TestBrowserSettingsPages(t *testing.T) {
 		t.Errorf("install snippet = %q", got)
 	}
 	b.Eval0(`document.querySelector("#identity").click()`)
+	if got := browsertest.Eval[string](b, `document.querySelector("#widget-csat").value`); got != "faces" {
+		t.Errorf("the CSAT control starts at %q, want the default faces", got)
+	}
+	b.Eval0(`(() => { const el = document.querySelector("#widget-csat"); el.value = "stars"; el.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 	submit("Widget settings")
 	b.Wait("widget saved", `document.querySelector("form[aria-label='Widget settings'] .ok")`, 0)
 	b.Screenshot("widget-settings-dark-tablet")
+	// Saved on the server, and shown again after a reload.
+	var ws struct {
+		CSAT string `json:"csat"`
+	}
+	n.api("GET", "/api/v1/widget/settings", nil, 200, &ws)
+	if ws.CSAT != "stars" {
+		t.Errorf("saved CSAT style = %q, want stars", ws.CSAT)
+	}
+	b.Navigate(n.url + "/#/settings/apikeys")
+	b.Navigate(n.url + "/#/settings/widget")
+	b.Wait("the CSAT style after a reload", `document.querySelector("#widget-csat") && document.querySelector("#widget-csat").value === "stars"`, 0)
+	b.Eval0(`(() => { const el = document.querySelector("#widget-csat"); el.value = "off"; el.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	submit("Widget settings")
+	b.Wait("widget saved again", `document.querySelector("form[aria-label='Widget settings'] .ok")`, 0)
+	n.api("GET", "/api/v1/widget/settings", nil, 200, &ws)
+	if ws.CSAT != "off" {
+		t.Errorf("saved CSAT style = %q, want off", ws.CSAT)
+	}
 
 	// Account: a wrong current password is refused in words.
 	b.Navigate(n.url + "/#/account")
@@ -610,4 +632,63 @@ func TestBrowserWidgetContact(t *testing.T) {
 	agent.Do("resolve", chromedp.Click(chromedp.CSS("#resolve")))
 	visitor.Wait("the resolved banner and the rating prompt", frame+`.querySelector(".sb-resolved") && `+frame+`.querySelector(".sb-csat")`, 10*time.Second)
 	noConsoleErrors(t, agent)
+}
+
+// An admin saves a canned reply in settings; in a conversation, typing "/"
+// and part of its shortcut lists it, Enter inserts its text and a second
+// Enter sends it to the contact; a click inserts too.
+func TestBrowserCannedReplies(t *testing.T) {
+	n := startNode(t)
+	b := browsertest.Start(t, browsertest.WindowSize(1280, 720))
+	signIn(b, n.url, adminEmail, adminPassword)
+	setInput := func(sel, v string) {
+		b.Eval0(fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.value = %q; el.dispatchEvent(new Event("input", {bubbles: true})); })()`, sel, v))
+	}
+
+	b.Navigate(n.url + "/#/settings/canned")
+	b.Wait("the canned replies page", `document.querySelector("#canned-shortcut")`, 0)
+	setInput("#canned-shortcut", "/refund")
+	setInput("#canned-text", "Refunds reach your card within 5 working days.")
+	b.Do("save", chromedp.Click(chromedp.CSS("#canned-save")))
+	b.Wait("the reply listed", `[...document.querySelectorAll("#canned-replies tbody tr")].some(r => r.textContent.includes("/refund"))`, 0)
+	setInput("#canned-shortcut", "/thanks")
+	setInput("#canned-text", "Thank you for your patience!")
+	b.Do("save another", chromedp.Click(chromedp.CSS("#canned-save")))
+	b.Wait("both listed", `document.querySelectorAll("#canned-replies tbody tr").length === 2`, 0)
+	// A taken shortcut is refused in words, next to the field.
+	setInput("#canned-shortcut", "/REFUND")
+	setInput("#canned-text", "again")
+	b.Do("save a duplicate", chromedp.Click(chromedp.CSS("#canned-save")))
+	b.Wait("the refusal", `document.querySelector("form .error, form .field-error")`, 0)
+	b.Screenshot("canned-replies")
+
+	c := n.newContact(t, "Erin Contact")
+	c.waitFor("the demo bot's welcome", func(m contactMsg) bool { return m.Sender["type"] == "bot" })
+	b.Navigate(n.url + "/#/c/" + c.convID)
+	b.Wait("the conversation view", `document.querySelector("#composer")`, 0)
+	b.Do("type a shortcut", chromedp.SendKeys(chromedp.CSS("#composer"), "/re"))
+	b.Wait("the matching reply offered", `document.querySelectorAll("#canned-menu [role=option]").length === 1 && document.querySelector("#canned-menu").textContent.includes("/refund")`, 0)
+	// Keys the page handles are dispatched as the browser does before its
+	// default action; the DevTools key input would also type the
+	// character, which a real keypress the page cancelled never does.
+	key := func(k string) {
+		b.Eval0(fmt.Sprintf(`document.querySelector("#composer").dispatchEvent(new KeyboardEvent("keydown", {key: %q, bubbles: true, cancelable: true}))`, k))
+	}
+	key("Enter")
+	b.Wait("the text inserted", `document.querySelector("#composer").value === "Refunds reach your card within 5 working days." && !document.querySelector("#canned-menu")`, 0)
+	key("Enter")
+	c.waitFor("the canned reply", func(m contactMsg) bool {
+		return m.Sender["type"] == "agent" && m.Text == "Refunds reach your card within 5 working days."
+	})
+
+	// "/" alone lists both; the arrow keys move, a click inserts.
+	b.Wait("the composer emptied", `document.querySelector("#composer").value === ""`, 0)
+	b.Do("type a slash", chromedp.SendKeys(chromedp.CSS("#composer"), "/"))
+	b.Wait("both offered", `document.querySelectorAll("#canned-menu [role=option]").length === 2`, 0)
+	key("ArrowDown")
+	b.Wait("the second picked", `document.querySelector("#composer").getAttribute("aria-activedescendant") === "canned-1"`, 0)
+	b.Screenshot("canned-reply-menu")
+	b.Eval0(`[...document.querySelectorAll("#canned-menu [role=option]")].find(o => o.textContent.includes("/refund")).click()`)
+	b.Wait("the clicked reply inserted", `document.querySelector("#composer").value.startsWith("Refunds reach")`, 0)
+	noConsoleErrors(t, b)
 }

@@ -17,6 +17,9 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/config"
 	"github.com/switchboard-chat/switchboard/internal/server"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/store"
+	"github.com/switchboard-chat/switchboard/internal/store/postgres"
+	"github.com/switchboard-chat/switchboard/internal/store/postgres/pgtest"
 	"github.com/switchboard-chat/switchboard/internal/store/sqlite"
 )
 
@@ -25,18 +28,38 @@ import (
 const inboxSize = 10000
 
 // BenchmarkInboxFirstPage measures the server time of the inbox's first
-// page, for each list the dashboard shows, on the embedded default (SQLite)
-// holding inboxSize conversations. The handler is called in-process, so the
-// time is the server's alone: routing, API key authentication, the query
-// and the JSON. The baseline, measured in the same run, is GET /auth/me:
-// the same authentication and encoding with a one-row read.
+// page, for each list the dashboard shows, on a node holding inboxSize
+// conversations: on the embedded default (SQLite), and on PostgreSQL (a
+// fresh schema of SWITCHBOARD_TEST_POSTGRES, skipped when it does not
+// answer). The handler is called in-process, so the time is the server's
+// alone: routing, API key authentication, the query and the JSON. The
+// baseline, measured in the same run, is GET /auth/me: the same
+// authentication and encoding with a one-row read.
 //
 //	go test -run '^$' -bench InboxFirstPage -benchtime 200x ./internal/dashboard/
 func BenchmarkInboxFirstPage(b *testing.B) {
-	dir := b.TempDir()
+	b.Run("sqlite", func(b *testing.B) {
+		dir := b.TempDir()
+		benchInbox(b, dir, "", func(ctx context.Context) (store.Store, error) {
+			return sqlite.Open(ctx, filepath.Join(dir, "switchboard.db"), sqlite.Options{})
+		})
+	})
+	b.Run("postgres", func(b *testing.B) {
+		u := pgtest.URL(b)
+		benchInbox(b, b.TempDir(), u, func(ctx context.Context) (store.Store, error) {
+			return postgres.Open(ctx, u, postgres.Options{})
+		})
+	})
+}
+
+// benchInbox starts a node on its database (databaseURL, or SQLite in dir
+// when empty), seeds it through a second store opened by openStore, and
+// measures each list.
+func benchInbox(b *testing.B, dir, databaseURL string, openStore func(context.Context) (store.Store, error)) {
 	env := map[string]string{
 		"SWITCHBOARD_ADDR":              "127.0.0.1:0",
 		"SWITCHBOARD_DATA_DIR":          dir,
+		"SWITCHBOARD_DATABASE_URL":      databaseURL,
 		"SWITCHBOARD_ADMIN_EMAIL":       adminEmail,
 		"SWITCHBOARD_ADMIN_PASSWORD":    adminPassword,
 		"SWITCHBOARD_BOOTSTRAP_API_KEY": apiKey,
@@ -52,7 +75,12 @@ func BenchmarkInboxFirstPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	agentID := seedInbox(b, filepath.Join(dir, "switchboard.db"))
+	st, err := openStore(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	agentID := seedInbox(b, st)
+	st.Close()
 	h := srv.Handler()
 
 	call := func(path string) time.Duration {
@@ -106,14 +134,9 @@ func BenchmarkInboxFirstPage(b *testing.B) {
 // seedInbox writes inboxSize conversations straight into the node's
 // database, in the mix a busy inbox has: most resolved, the rest open with
 // a bot, with the agent, unassigned or waiting. It returns the agent's id.
-func seedInbox(b *testing.B, path string) string {
+func seedInbox(b *testing.B, st store.Store) string {
 	b.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
 	app := service.DefaultAppID
 	agents, err := st.ListAgents(ctx, app)
 	if err != nil || len(agents) == 0 {

@@ -82,3 +82,36 @@ func TestCSATByContactAndSummary(t *testing.T) {
 		t.Fatalf("empty window = %+v", sum)
 	}
 }
+
+// A conversation resolved through the API is measured once in the
+// summary's resolution times, however often it is reopened and resolved
+// (the seed resolved one already).
+func TestResolutionTimeInSummary(t *testing.T) {
+	e := newEnv(t)
+	w := e.seed()
+	status := func(s string) {
+		e.must(200, req{route: "POST /api/v1/conversations/{id}/status", params: id(w.conv.ID), cred: key(w.key), body: map[string]any{"status": s}})
+	}
+	status("resolved")
+	status("open")
+	status("resolved")
+	status("open")
+	status("resolved")
+	var sum struct {
+		Resolution struct {
+			Count         int64 `json:"count"`
+			MedianMillis  int64 `json:"medianMillis"`
+			AverageMillis int64 `json:"averageMillis"`
+		} `json:"resolution"`
+	}
+	window := "from=" + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + "&to=" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	e.must(200, req{route: "GET /api/v1/analytics/summary", cred: cookie(w.owner), query: window}).json(t, &sum)
+	if r := sum.Resolution; r.Count != 2 || r.MedianMillis > r.AverageMillis || r.MedianMillis < 0 {
+		t.Fatalf("resolution = %+v", r)
+	}
+	// Another app's summary does not see it.
+	e.must(200, req{route: "GET /api/v1/analytics/summary", cred: key(w.other.key), query: window}).json(t, &sum)
+	if sum.Resolution.Count != 0 {
+		t.Fatalf("another app's resolution = %+v", sum.Resolution)
+	}
+}

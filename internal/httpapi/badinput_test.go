@@ -508,6 +508,33 @@ var badInputSpecs = map[string]routeSpec{
 			}
 		},
 	},
+	"GET /api/v1/canned-replies": {},
+	"POST /api/v1/canned-replies": {
+		body:      func(*world) any { return map[string]string{"shortcut": "/thanks", "text": "Thank you!"} },
+		wrongType: `{"shortcut":["/thanks"],"text":"Thank you!"}`, field: "shortcut",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			return append(cannedReplyBadCases(w, req{}),
+				badCase{name: "taken shortcut", req: req{body: map[string]string{"shortcut": "/HELLO", "text": "x"}}, status: 409, code: "conflict"})
+		},
+	},
+	"PUT /api/v1/canned-replies/{id}": {
+		params:    func(w *world) map[string]string { return id(w.canned) },
+		foreign:   func(w *world) map[string]string { return id(w.other.canned) },
+		body:      func(*world) any { return map[string]string{"shortcut": "/hi", "text": "Hi!"} },
+		wrongType: `{"shortcut":"/hi","text":7}`, field: "text",
+		forbidden: agentSession,
+		extra: func(e *env, w *world) []badCase {
+			taken := e.seedCannedReply(key(w.key), "/taken")
+			return append(cannedReplyBadCases(w, req{params: id(w.canned)}),
+				badCase{name: "another reply's shortcut", req: req{params: id(taken), body: map[string]string{"shortcut": "/hello", "text": "x"}}, status: 409, code: "conflict"})
+		},
+	},
+	"DELETE /api/v1/canned-replies/{id}": {
+		params:    func(w *world) map[string]string { return id(w.canned) },
+		foreign:   func(w *world) map[string]string { return id(w.other.canned) },
+		forbidden: agentSession,
+	},
 }
 
 func uploadCases(e *env, w *world) []badCase {
@@ -683,4 +710,25 @@ func TestBadInputChangesNothing(t *testing.T) {
 	e.t = t
 	// The requests above were refused without disturbing anyone's session.
 	e.must(200, req{route: "GET /api/v1/auth/me", cred: cookie(w.owner)})
+}
+
+// cannedReplyBadCases are the bodies a canned reply's create and update
+// both refuse; base names the reply an update is about. A shortcut is
+// compared in lower case, so "/HELLO" is the seeded "/hello".
+func cannedReplyBadCases(w *world, base req) []badCase {
+	bad := func(name string, body map[string]string, status int, field, code string) badCase {
+		r := base
+		r.body = body
+		return badCase{name: name, req: r, status: status, field: field, code: code}
+	}
+	return []badCase{
+		bad("empty shortcut", map[string]string{"shortcut": "", "text": "x"}, 400, "shortcut", ""),
+		bad("slash only", map[string]string{"shortcut": "/", "text": "x"}, 400, "shortcut", ""),
+		bad("shortcut with a space", map[string]string{"shortcut": "/he llo", "text": "x"}, 400, "shortcut", ""),
+		bad("hostile shortcut", map[string]string{"shortcut": "/<script>", "text": "x"}, 400, "shortcut", ""),
+		bad("long shortcut", map[string]string{"shortcut": "/" + strings.Repeat("a", 32), "text": "x"}, 400, "shortcut", ""),
+		bad("empty text", map[string]string{"shortcut": "/x", "text": "  "}, 400, "text", ""),
+		bad("long text", map[string]string{"shortcut": "/x", "text": strings.Repeat("a", 32<<10+1)}, 400, "text", ""),
+		bad("an id in the body", map[string]string{"shortcut": "/x", "text": "x", "id": w.other.canned}, 400, "id", ""),
+	}
 }

@@ -296,6 +296,7 @@ type world struct {
 	bot          botJSON // a webhook bot with a secret header (botSecret)
 	webhook      string  // an outgoing webhook endpoint, and one event sent to it
 	event        string
+	canned       string // a canned reply, "/hello"
 	other        otherApp
 }
 
@@ -314,6 +315,7 @@ type otherApp struct {
 	contact  string
 	upload   uploadJSON
 	webhook  string
+	canned   string
 }
 
 func (e *env) seed() *world {
@@ -338,6 +340,7 @@ func (e *env) seed() *world {
 	e.must(201, req{route: "POST /api/v1/bots", cred: key(w.key), body: map[string]any{"name": "Hook", "type": "webhook",
 		"webhook": map[string]any{"url": "https://bot.example.com/hook", "headerName": "X-Api-Key", "headerValue": botSecret}}}).json(e.t, &w.bot)
 	w.webhook, w.event = e.seedWebhook(key(w.key), w.conv.ID)
+	w.canned = e.seedCannedReply(key(w.key), "/hello")
 
 	// App B, made by A's owner, with its own everything.
 	var created appResponse
@@ -361,7 +364,17 @@ func (e *env) seed() *world {
 	e.must(201, req{route: "POST /api/v1/conversations/{id}/messages", params: map[string]string{"id": o.conv.ID}, cred: key(o.key), body: map[string]any{"text": "hi from B", "sender": map[string]string{"type": "contact"}}})
 	o.upload = e.uploadFile(key(o.key), "b.png", "image/png", pngBytes())
 	o.webhook, _ = e.seedWebhook(key(o.key), o.conv.ID)
+	o.canned = e.seedCannedReply(key(o.key), "/hello")
 	return w
+}
+
+func (e *env) seedCannedReply(c cred, shortcut string) string {
+	e.t.Helper()
+	var r struct {
+		ID string `json:"id"`
+	}
+	e.must(201, req{route: "POST /api/v1/canned-replies", cred: c, body: map[string]string{"shortcut": shortcut, "text": "Hello! How can I help?"}}).json(e.t, &r)
+	return r.ID
 }
 
 // multipartBody builds an upload form with one file part.
@@ -432,6 +445,7 @@ func (e *env) snapshot() string {
 		}
 		add(e.store.GetAppRules(ctx, app.ID))
 		add(e.store.ListAPIKeys(ctx, app.ID))
+		add(e.store.ListCannedReplies(ctx, app.ID))
 		// Webhook endpoints with their sealed credentials, and their queues.
 		hooks, err := e.store.ListWebhooks(ctx, app.ID)
 		add(hooks, err)

@@ -95,6 +95,7 @@ func TestWalkEveryRoute(t *testing.T) {
 	e.walkWidget(w)
 	e.walkReadState(w)
 	e.walkDashboard(w)
+	e.walkCannedReplies(w)
 	e.must(204, req{route: "POST /api/v1/auth/password", cred: cookie(w.agent), body: map[string]string{"currentPassword": "agent-password", "newPassword": "a-new-password"}})
 	e.login("agent@example.com", "a-new-password")
 	e.must(204, req{route: "POST /api/v1/auth/logout", cred: owner})

@@ -114,6 +114,10 @@ func routes() []route {
 		{"GET", "/api/v1/inbox", authenticated, (*server).inbox},
 		{"POST", "/api/v1/conversations/{id}/notes", authenticated, (*server).addNote},
 		{"GET", "/api/v1/conversations/{id}/notes", authenticated, (*server).listNotes},
+		{"GET", "/api/v1/canned-replies", authenticated, (*server).listCannedReplies},
+		{"POST", "/api/v1/canned-replies", authenticated, (*server).createCannedReply},
+		{"PUT", "/api/v1/canned-replies/{id}", authenticated, (*server).updateCannedReply},
+		{"DELETE", "/api/v1/canned-replies/{id}", authenticated, (*server).deleteCannedReply},
 
 		{"POST", "/api/v1/widget/session", public, (*server).widgetSession},
 		{"GET", "/api/v1/widget/settings", authenticated, (*server).getWidgetSettings},

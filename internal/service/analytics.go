@@ -47,6 +47,14 @@ func (s *Service) recordHandoff(ctx context.Context, appID, convID string, d cha
 	s.record(ctx, e)
 }
 
+// recordResolved measures a conversation's first resolution (see
+// chat.ResolvedKey for why only the first). It runs for every change that
+// resolves, whoever made it: an agent, a bot's action, the inactivity sweep.
+func (s *Service) recordResolved(ctx context.Context, c *chat.Conversation) {
+	s.record(ctx, &chat.AnalyticsEvent{AppID: c.AppID, Key: chat.ResolvedKey(c.ID), Kind: chat.AnalyticsResolved, ConversationID: c.ID,
+		Value: max(c.UpdatedAt.Sub(c.CreatedAt).Milliseconds(), 0), At: c.UpdatedAt})
+}
+
 func (s *Service) record(ctx context.Context, e *chat.AnalyticsEvent) {
 	if _, err := s.store.RecordAnalytics(ctx, e); err != nil {
 		s.log.WarnContext(ctx, "recording an analytics event failed", "app", e.AppID, "conversation", e.ConversationID, "kind", string(e.Kind), "err", err)

@@ -13,7 +13,9 @@ import (
 // session holds, and why it last handed the conversation to people.
 type BotContext struct {
 	BotID string `json:"botId,omitempty"`
-	// LastIntent is the intent the bot reported with its last handoff.
+	// LastIntent is the intent the bot understood in its last turn; when
+	// the bot was detached at a handoff (and its turns with it), the
+	// intent it reported with that handoff.
 	LastIntent string `json:"lastIntent,omitempty"`
 	// SessionAttributes are the bot's session attributes (Lex's), as they
 	// stood after its last turn.
@@ -77,6 +79,13 @@ func (s *Service) BotContext(ctx context.Context, actor Actor, conversationID st
 	}
 	if out.BotID == "" {
 		return out, nil
+	}
+	intent, ok, err := s.store.BotIntent(ctx, actor.AppID, conv.ID, out.BotID)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		out.LastIntent = intent
 	}
 	state, _, err := s.store.GetBotState(ctx, actor.AppID, conv.ID, out.BotID)
 	if err != nil {

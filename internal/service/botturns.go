@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -201,7 +200,7 @@ func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot,
 		if err := s.applyActions(ctx, t, b, o.Actions); err != nil {
 			return err
 		}
-		return s.finishTurnState(ctx, t, chat.BotTurnDone, withWarnings("", o.Warnings), o.State)
+		return s.finishTurnState(ctx, t, chat.BotTurnDone, withWarnings("", o.Warnings), o)
 	}
 	if len(o.Actions) > 0 {
 		// The conversation is leaving the bot (or the bot failed): it is
@@ -233,11 +232,11 @@ func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot,
 		if o.Failed != nil {
 			state = chat.BotTurnFailed
 		}
-		return s.finishTurnState(ctx, t, state, note+" (handoff skipped: "+string(d.Reason)+")", o.State)
+		return s.finishTurnState(ctx, t, state, note+" (handoff skipped: "+string(d.Reason)+")", o)
 	}
 	// Finish before cancelling: cancelling marks every open turn of the
 	// conversation, this one included, and would refuse this finish.
-	if err := s.finishTurnState(ctx, t, chat.BotTurnHandedOff, note, o.State); err != nil {
+	if err := s.finishTurnState(ctx, t, chat.BotTurnHandedOff, note, o); err != nil {
 		return err
 	}
 	return s.afterHandoff(ctx, t.AppID, t.ConversationID, d)
@@ -265,16 +264,17 @@ func (s *Service) finishTurn(ctx context.Context, t chat.BotTurn, state chat.Bot
 }
 
 // finishTurnState ends a turn the bot answered (or failed): the bot's
-// state for the conversation's next turn is written with the finish, so a
-// re-run after a crash starts from the state before it.
-func (s *Service) finishTurnState(ctx context.Context, t chat.BotTurn, state chat.BotTurnState, note string, botState json.RawMessage) error {
-	err := s.store.FinishBotTurnWithState(ctx, t.ID, t.LeaseToken, state, note, botState)
-	if chat.IsCode(err, chat.CodeInvalid) && botState != nil {
+// state for the conversation's next turn, and the intent it understood (for
+// the contact panel), are written with the finish, so a re-run after a
+// crash starts from the state before it.
+func (s *Service) finishTurnState(ctx context.Context, t chat.BotTurn, state chat.BotTurnState, note string, o turn.Outcome) error {
+	err := s.store.FinishBotTurnWithState(ctx, t.ID, t.LeaseToken, state, note, o.State, o.Intent)
+	if chat.IsCode(err, chat.CodeInvalid) && o.State != nil {
 		// A connector's state the store refuses (too big) must not keep
 		// the turn open for ever: the turn ends, and the next one starts
 		// from the state before.
 		s.log.WarnContext(ctx, "bot state not kept", "app", t.AppID, "bot", t.BotID, "turn", t.ID, "err", err)
-		err = s.store.FinishBotTurnWithState(ctx, t.ID, t.LeaseToken, state, note, nil)
+		err = s.store.FinishBotTurnWithState(ctx, t.ID, t.LeaseToken, state, note, nil, o.Intent)
 	}
 	return s.finished(ctx, t, state, note, err)
 }

@@ -417,5 +417,8 @@ func (s *Service) updateConversation(ctx context.Context, appID, id string, fn f
 	if _, ok := chat.InboxKindFor(&before, c); ok {
 		s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: appID})
 	}
+	if c.Status == chat.StatusResolved && before.Status != chat.StatusResolved {
+		s.recordResolved(ctx, c)
+	}
 	return c, nil
 }

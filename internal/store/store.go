@@ -202,9 +202,14 @@ type Store interface {
 	GetBotState(ctx context.Context, appID, conversationID, botID string) (state json.RawMessage, ok bool, err error)
 	// FinishBotTurnWithState is FinishBotTurn that, in the same
 	// transaction, records the turn's bot as taking part and stores its
-	// state (nil keeps the stored state). So a turn's outcome and the state
-	// the next turn starts from are written together or not at all.
-	FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage) error
+	// state (nil keeps the stored state) and the intent the bot understood
+	// ("" when none). So a turn's outcome and the state the next turn
+	// starts from are written together or not at all.
+	FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage, intent string) error
+	// BotIntent returns the intent the bot reported in its last finished
+	// turn of the conversation ("" when it reported none); ok is false when
+	// the bot has no row there, as for GetBotState.
+	BotIntent(ctx context.Context, appID, conversationID, botID string) (intent string, ok bool, err error)
 	// DetachBots deletes the rows (and state) of the conversation's bots
 	// other than keepBotID ("" detaches every bot).
 	DetachBots(ctx context.Context, appID, conversationID, keepBotID string) error
@@ -234,6 +239,7 @@ type Store interface {
 	WebhookStore
 	DashboardStore
 	EmailStore
+	CannedReplyStore
 
 	CreateAPIKey(ctx context.Context, k *chat.APIKey) error
 	// APIKeyByPrefix is unscoped: it serves authentication.
@@ -346,7 +352,10 @@ type AnalyticsSummary struct {
 	TopHandoffIntents []IntentCount `json:"topHandoffIntents"`
 	// FirstResponse is keyed by chat.FirstResponseAny and FirstResponseHuman.
 	FirstResponse map[string]ResponseTimes `json:"firstResponse"`
-	CSATCount     int64                    `json:"csatCount"`
+	// Resolution is the time from a conversation's creation to its first
+	// resolution, for conversations first resolved in the window.
+	Resolution ResponseTimes `json:"resolution"`
+	CSATCount  int64         `json:"csatCount"`
 	// CSATAverage is 0 when CSATCount is 0.
 	CSATAverage float64 `json:"csatAverage"`
 }
@@ -360,11 +369,14 @@ type IntentCount struct {
 	Count  int64  `json:"count"`
 }
 
-// ResponseTimes summarises one kind of first response.
+// ResponseTimes summarises durations of one kind: a kind of first
+// response, or resolution.
 type ResponseTimes struct {
 	Count int64 `json:"count"`
 	// MedianMillis is the lower median; 0 when Count is 0.
 	MedianMillis int64 `json:"medianMillis"`
+	// AverageMillis is the mean, rounded down; 0 when Count is 0.
+	AverageMillis int64 `json:"averageMillis"`
 }
 
 // AgentRef names an agent of an app, as SetNodeConnections records them.

@@ -7,14 +7,13 @@ import { get, post, api } from "dash/api.js";
 import * as live from "dash/live.js";
 import { RichBody, safeURL } from "dash/rich.js";
 
-const cannedKey = "sb-canned";
-const defaultCanned = [
-  "Hi, I'm here to help. Give me a moment to read the conversation.",
-  "Thanks for waiting. Could you tell me your order number?",
-  "Is there anything else I can help you with?",
-];
-function canned() {
-  try { return JSON.parse(localStorage.getItem(cannedKey)) || defaultCanned; } catch { return defaultCanned; }
+// cannedMatches are the canned replies whose shortcut starts with what the
+// agent typed, while the composer holds only "/" and a partial shortcut.
+const maxCannedShown = 8;
+function cannedMatches(replies, text) {
+  if (!/^\/[\w-]*$/.test(text)) return [];
+  const typed = text.toLowerCase();
+  return replies.filter((c) => c.shortcut.startsWith(typed)).slice(0, maxCannedShown);
 }
 
 function senderName(m, bots, agents, contact) {
@@ -48,7 +47,11 @@ export function Conversation({ id, me, bots, teams, agents, onSeen }) {
   const [sending, setSending] = useState(false);
   const [noteMode, setNoteMode] = useState(false);
   const [notes, setNotes] = useState([]);
+  const [replies, setReplies] = useState([]);
+  const [pick, setPick] = useState(0);
+  const [menuClosed, setMenuClosed] = useState(false); // Escape, until the next keystroke
   const endRef = useRef(null);
+  const composerRef = useRef(null);
   const typingTimer = useRef(null);
   const lastSeq = useRef(0);
 
@@ -102,6 +105,7 @@ export function Conversation({ id, me, bots, teams, agents, onSeen }) {
   }, [id]);
 
   useEffect(() => { if (endRef.current) endRef.current.scrollIntoView({ block: "end" }); }, [msgs.length, notes.length]);
+  useEffect(() => { get("/canned-replies").then((r) => setReplies(r.cannedReplies || [])).catch(() => {}); }, []);
 
   const act = async (fn) => {
     setError(null);
@@ -154,9 +158,38 @@ export function Conversation({ id, me, bots, teams, agents, onSeen }) {
   };
   const onType = (e) => {
     setText(e.target.value);
+    setPick(0);
+    setMenuClosed(false);
     if (!noteMode) live.typing(id, e.target.value !== "");
   };
-  const onKey = (e) => { if (e.key === "Enter" && !e.shiftKey) send(e); };
+  const matches = menuClosed ? [] : cannedMatches(replies, text);
+  const picked = Math.min(pick, matches.length - 1);
+  const insert = (c) => {
+    setText(c.text);
+    setPick(0);
+    if (!noteMode) live.typing(id, true);
+    if (composerRef.current) composerRef.current.focus();
+  };
+  const onKey = (e) => {
+    if (matches.length > 0) {
+      const moves = { ArrowDown: 1, ArrowUp: matches.length - 1 };
+      if (e.key in moves) {
+        e.preventDefault();
+        setPick((picked + moves[e.key]) % matches.length);
+        return;
+      }
+      if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey) {
+        e.preventDefault();
+        insert(matches[picked]);
+        return;
+      }
+      if (e.key === "Escape") {
+        setMenuClosed(true);
+        return;
+      }
+    }
+    if (e.key === "Enter" && !e.shiftKey) send(e);
+  };
 
   if (!conv) return html`<section class="conversation"><${ErrorText} error=${error} />${!error && html`<p class="muted">Loading…</p>`}</section>`;
   const a = conv.assignee;
@@ -208,9 +241,13 @@ export function Conversation({ id, me, bots, teams, agents, onSeen }) {
         <button type="button" id="mode-note" class=${noteMode ? "active" : "ghost"} aria-pressed=${noteMode} onClick=${() => setNoteMode(true)}>Internal note</button>
         ${noteMode && html`<span class="small muted">Only agents see notes.</span>`}
       </div>
-      <div class="canned">${canned().map((c) => html`<button type="button" class="chip" onClick=${() => setText(c)}>${c.slice(0, 40)}${c.length > 40 ? "…" : ""}</button>`)}</div>
-      <textarea id="composer" rows="2" placeholder=${noteMode ? "Write a note for your team (the contact never sees it)" : botOwned ? "The bot is answering. Take over to reply, or write anyway." : "Reply… (Enter sends, Shift+Enter for a new line)"}
-        value=${text} onInput=${onType} onKeyDown=${onKey} aria-label="Reply"></textarea>
+      ${matches.length > 0 && html`<ul class="canned-menu" id="canned-menu" role="listbox" aria-label="Canned replies">
+        ${matches.map((c, i) => html`<li id=${"canned-" + i} role="option" aria-selected=${i === picked} class=${i === picked ? "active" : ""}
+          onMouseDown=${(e) => e.preventDefault()} onClick=${() => insert(c)}><code>${c.shortcut}</code> <span class="muted">${c.text.length > 80 ? c.text.slice(0, 80) + "…" : c.text}</span></li>`)}
+      </ul>`}
+      <textarea id="composer" ref=${composerRef} rows="2" placeholder=${noteMode ? "Write a note for your team (the contact never sees it)" : botOwned ? "The bot is answering. Take over to reply, or write anyway." : "Reply… (Enter sends, Shift+Enter for a new line, / for canned replies)"}
+        value=${text} onInput=${onType} onKeyDown=${onKey} aria-label="Reply" role="combobox" aria-autocomplete="list"
+        aria-expanded=${matches.length > 0} aria-controls="canned-menu" aria-activedescendant=${matches.length > 0 ? "canned-" + picked : undefined}></textarea>
       <div class="row">
         <label class="ghost file">Attach<input type="file" multiple onChange=${(e) => setFiles(Array.from(e.target.files))} /></label>
         ${files.map((f) => html`<span class="chip">${f.name}</span>`)}

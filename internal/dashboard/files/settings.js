@@ -1,17 +1,18 @@
 // Settings, for admins: bots (the Lex V2 form of SPEC §4.1 and the webhook
 // form), conversation rules and messages, teams, agents and invitations,
-// API keys and the widget's install snippet.
+// API keys, the widget's appearance (its CSAT prompt included) and install
+// snippet, and the canned replies agents insert in the composer.
 import { useState, useEffect } from "preact/hooks";
 import { html, ErrorText, Field } from "dash/ui.js";
 import { get, post, put, patch, del } from "dash/api.js";
 
 const tabs = [
   ["bots", "Bots"], ["rules", "Rules & messages"], ["teams", "Teams"], ["agents", "Agents"],
-  ["apikeys", "API keys"], ["widget", "Widget"],
+  ["apikeys", "API keys"], ["widget", "Widget"], ["canned", "Canned replies"],
 ];
 
 export function Settings({ me, tab }) {
-  const pages = { bots: Bots, rules: Rules, teams: Teams, agents: Agents, apikeys: APIKeys, widget: Widget };
+  const pages = { bots: Bots, rules: Rules, teams: Teams, agents: Agents, apikeys: APIKeys, widget: Widget, canned: CannedReplies };
   const Page = pages[tab] || Bots;
   return html`<main class="page settings">
     <nav class="tabs" aria-label="Settings">
@@ -401,6 +402,11 @@ function Widget({ me }) {
         <select value=${w.position} onChange=${(e) => set("position", e.target.value)}><option value="right">Bottom right</option><option value="left">Bottom left</option></select>
       <//>
       <label class="check"><input type="checkbox" checked=${w.talkToHuman} onChange=${(e) => set("talkToHuman", e.target.checked)} /> Show “Talk to a human” while a bot answers</label>
+      <${Field} label="Rating after a conversation is resolved (CSAT)" name="csat" error=${error} hint="Off: the contact is never asked for a rating.">
+        <select id="widget-csat" value=${w.csat || "faces"} onChange=${(e) => set("csat", e.target.value)}>
+          <option value="faces">Three faces</option><option value="stars">Five stars</option><option value="off">Off</option>
+        </select>
+      <//>
       <h3>Identity verification</h3>
       <label class="check"><input type="checkbox" id="identity" checked=${w.identityVerification} onChange=${(e) => set("identityVerification", e.target.checked)} /> Refuse identified users whose userHash is not the HMAC-SHA256 of their user id</label>
       <p class="small">Your server signs each user id with this secret; keep it off your pages.</p>
@@ -411,5 +417,51 @@ function Widget({ me }) {
       <button class="primary" type="submit">Save widget settings</button>
     </form>`}
     ${!w && html`<${ErrorText} error=${error} />`}
+  </section>`;
+}
+
+// CannedReplies is the app's list of saved answers: agents type a
+// shortcut ("/hello") in the composer to insert one.
+function CannedReplies() {
+  const empty = { shortcut: "", text: "" };
+  const [list, setList] = useState([]);
+  const [f, setF] = useState(empty);
+  const [editing, setEditing] = useState(""); // the id being edited
+  const [error, setError] = useState(null);
+  const load = () => get("/canned-replies").then((r) => setList(r.cannedReplies || [])).catch(setError);
+  useEffect(() => { load(); }, []);
+  const save = async (e) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      if (editing) await put("/canned-replies/" + editing, f); else await post("/canned-replies", f);
+      setF(empty);
+      setEditing("");
+      load();
+    } catch (err) { setError(err); }
+  };
+  const edit = (r) => { setError(null); setEditing(r.id); setF({ shortcut: r.shortcut, text: r.text }); };
+  const remove = async (r) => {
+    if (!confirm(`Delete the canned reply ${r.shortcut}?`)) return;
+    try { await del("/canned-replies/" + r.id); load(); } catch (err) { setError(err); }
+  };
+  return html`<section>
+    <h2>Canned replies</h2>
+    <p class="muted small">Agents type <code>/</code> and the shortcut in the composer, then press Enter to insert the text.</p>
+    <table class="table" id="canned-replies"><thead><tr><th>Shortcut</th><th>Text</th><th></th></tr></thead>
+      <tbody>${list.map((r) => html`<tr><td><code>${r.shortcut}</code></td><td class="canned-text">${r.text}</td>
+        <td><button class="ghost" onClick=${() => edit(r)}>Edit</button> <button class="ghost" onClick=${() => remove(r)}>Delete</button></td></tr>`)}</tbody></table>
+    <form class="card wide" onSubmit=${save} aria-label=${editing ? "Edit canned reply" : "New canned reply"}>
+      <h3>${editing ? "Edit canned reply" : "New canned reply"}</h3>
+      <${Field} label="Shortcut" name="shortcut" error=${error} hint="A slash, then letters, digits, - or _ (at most 31).">
+        <input id="canned-shortcut" value=${f.shortcut} required maxLength="32" placeholder="/hello" onInput=${(e) => setF({ ...f, shortcut: e.target.value })} />
+      <//>
+      <${Field} label="Text" name="text" error=${error}>
+        <textarea id="canned-text" rows="4" required value=${f.text} onInput=${(e) => setF({ ...f, text: e.target.value })}></textarea>
+      <//>
+      <${ErrorText} error=${error && !error.field ? error : null} />
+      <div class="row"><button class="primary" type="submit" id="canned-save">${editing ? "Save" : "Add canned reply"}</button>
+        ${editing && html`<button type="button" class="ghost" onClick=${() => { setEditing(""); setF(empty); }}>Cancel</button>`}</div>
+    </form>
   </section>`;
 }

@@ -260,8 +260,24 @@ func (m *Store) GetBotState(ctx context.Context, appID, conversationID, botID st
 	m.hist.WithLabelValues("GetBotState", outcome).Observe(time.Since(start).Seconds())
 	return state, ok, err
 }
-func (m *Store) FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage) error {
-	return observeErr(m, "FinishBotTurnWithState", func() error { return m.s.FinishBotTurnWithState(ctx, id, token, state, note, botState) })
+func (m *Store) FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage, intent string) error {
+	return observeErr(m, "FinishBotTurnWithState", func() error {
+		return m.s.FinishBotTurnWithState(ctx, id, token, state, note, botState, intent)
+	})
+}
+
+// botIntent carries BotIntent's two results through observe.
+type botIntent struct {
+	intent string
+	ok     bool
+}
+
+func (m *Store) BotIntent(ctx context.Context, appID, conversationID, botID string) (string, bool, error) {
+	r, err := observe(m, "BotIntent", func() (botIntent, error) {
+		intent, ok, err := m.s.BotIntent(ctx, appID, conversationID, botID)
+		return botIntent{intent, ok}, err
+	})
+	return r.intent, r.ok, err
 }
 func (m *Store) DetachBots(ctx context.Context, appID, conversationID, keepBotID string) error {
 	return observeErr(m, "DetachBots", func() error { return m.s.DetachBots(ctx, appID, conversationID, keepBotID) })

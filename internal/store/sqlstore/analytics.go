@@ -30,22 +30,25 @@ const (
 	maxEventLabel = 200
 )
 
+// trimLabel cuts an intent or reason to maxEventLabel bytes.
+func trimLabel(s string) string {
+	s = chat.TrimNote(s)
+	if len(s) > maxEventLabel {
+		s = s[:maxEventLabel]
+	}
+	return s
+}
+
 func (s *Store) RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (bool, error) {
 	if e.Key == "" || len(e.Key) > maxEventKey {
 		return false, chat.FieldError("key", "an analytics event needs a key of at most %d bytes", maxEventKey)
 	}
 	switch e.Kind {
-	case chat.AnalyticsBotResolved, chat.AnalyticsHandedOff, chat.AnalyticsFirstResponse, chat.AnalyticsCSAT:
+	case chat.AnalyticsBotResolved, chat.AnalyticsHandedOff, chat.AnalyticsFirstResponse, chat.AnalyticsCSAT, chat.AnalyticsResolved:
 	default:
 		return false, chat.FieldError("kind", "unknown analytics event kind %q", e.Kind)
 	}
-	e.Reason, e.Intent = chat.TrimNote(e.Reason), chat.TrimNote(e.Intent)
-	if len(e.Reason) > maxEventLabel {
-		e.Reason = e.Reason[:maxEventLabel]
-	}
-	if len(e.Intent) > maxEventLabel {
-		e.Intent = e.Intent[:maxEventLabel]
-	}
+	e.Reason, e.Intent = trimLabel(e.Reason), trimLabel(e.Intent)
 	created := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -191,7 +194,11 @@ func (s *Store) AnalyticsSummary(ctx context.Context, appID string, from, to tim
 		case chat.AnalyticsFirstResponse:
 			rt := sum.FirstResponse[reason]
 			rt.Count += n
+			rt.AverageMillis += total // the sum until the medians below
 			sum.FirstResponse[reason] = rt
+		case chat.AnalyticsResolved:
+			sum.Resolution.Count += n
+			sum.Resolution.AverageMillis += total
 		case chat.AnalyticsCSAT:
 			sum.CSATCount += n
 			csatTotal += total
@@ -205,17 +212,13 @@ func (s *Store) AnalyticsSummary(ctx context.Context, appID string, from, to tim
 		sum.CSATAverage = float64(csatTotal) / float64(sum.CSATCount)
 	}
 	for kind, rt := range sum.FirstResponse {
-		if rt.Count == 0 {
-			continue
-		}
-		// The lower median by offset: both databases answer it from the
-		// window index without sorting in Go.
-		if err := s.db.QueryRowContext(ctx, s.q(`SELECT value FROM analytics_events
-			WHERE app_id = ? AND kind = ? AND reason = ? AND at >= ? AND at < ? ORDER BY value LIMIT 1 OFFSET ?`),
-			appID, string(chat.AnalyticsFirstResponse), kind, lo, hi, (rt.Count-1)/2).Scan(&rt.MedianMillis); err != nil {
-			return nil, fmt.Errorf("analytics: %w", err)
+		if err := s.durations(ctx, appID, chat.AnalyticsFirstResponse, kind, lo, hi, &rt); err != nil {
+			return nil, err
 		}
 		sum.FirstResponse[kind] = rt
+	}
+	if err := s.durations(ctx, appID, chat.AnalyticsResolved, "", lo, hi, &sum.Resolution); err != nil {
+		return nil, err
 	}
 	irows, err := s.db.QueryContext(ctx, s.q(`SELECT intent, COUNT(*) AS n FROM analytics_events
 		WHERE app_id = ? AND kind = ? AND intent <> '' AND at >= ? AND at < ?
@@ -232,4 +235,22 @@ func (s *Store) AnalyticsSummary(ctx context.Context, appID string, from, to tim
 		sum.TopHandoffIntents = append(sum.TopHandoffIntents, ic)
 	}
 	return sum, wrapRowsErr(irows, "analytics")
+}
+
+// durations completes rt, whose Count is counted and whose AverageMillis
+// holds the sum so far, with the mean and the lower median of the events of
+// kind and reason in [lo, hi).
+func (s *Store) durations(ctx context.Context, appID string, kind chat.AnalyticsKind, reason string, lo, hi int64, rt *store.ResponseTimes) error {
+	if rt.Count == 0 {
+		return nil
+	}
+	rt.AverageMillis /= rt.Count
+	// The lower median by offset: both databases answer it from the
+	// window index without sorting in Go.
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT value FROM analytics_events
+		WHERE app_id = ? AND kind = ? AND reason = ? AND at >= ? AND at < ? ORDER BY value LIMIT 1 OFFSET ?`),
+		appID, string(kind), reason, lo, hi, (rt.Count-1)/2).Scan(&rt.MedianMillis); err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	return nil
 }

@@ -34,7 +34,7 @@ func (s *Store) GetBotState(ctx context.Context, appID, conversationID, botID st
 // FinishBotTurnWithState: see store.Store. The finish is FinishBotTurn's
 // (same holder rule, same answer to a repeated finish); the state row is
 // written only by the finish that takes effect.
-func (s *Store) FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage) error {
+func (s *Store) FinishBotTurnWithState(ctx context.Context, id, token string, state chat.BotTurnState, note string, botState json.RawMessage, intent string) error {
 	if !state.Final() {
 		return chat.FieldError("state", "a turn finishes as done, handed_off or failed")
 	}
@@ -66,13 +66,15 @@ func (s *Store) FinishBotTurnWithState(ctx context.Context, id, token string, st
 			Scan(&appID, &convID, &botID); err != nil {
 			return fmt.Errorf("finish bot turn: %w", err)
 		}
-		set := "state = excluded.state, updated_at = excluded.updated_at"
+		// The intent is the last turn's even when empty: the panel shows
+		// what the bot understood last, not the last thing it understood.
+		set := "state = excluded.state, intent = excluded.intent, updated_at = excluded.updated_at"
 		if botState == nil {
-			set = "updated_at = excluded.updated_at" // the stored state stays
+			set = "intent = excluded.intent, updated_at = excluded.updated_at" // the stored state stays
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO bot_states (app_id, conversation_id, bot_id, state, updated_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id, bot_id) DO UPDATE SET `+set),
-			appID, convID, botID, string(botState), micros(s.now())); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO bot_states (app_id, conversation_id, bot_id, state, intent, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, bot_id) DO UPDATE SET `+set),
+			appID, convID, botID, string(botState), trimLabel(intent), micros(s.now())); err != nil {
 			return fmt.Errorf("store bot state: %w", err)
 		}
 		return nil
@@ -81,6 +83,19 @@ func (s *Store) FinishBotTurnWithState(ctx context.Context, id, token string, st
 		return err
 	}
 	return s.refinished(ctx, id, token, state, err)
+}
+
+func (s *Store) BotIntent(ctx context.Context, appID, conversationID, botID string) (string, bool, error) {
+	var intent string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT intent FROM bot_states
+		WHERE conversation_id = ? AND bot_id = ? AND app_id = ?`), conversationID, botID, appID).Scan(&intent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("bot intent: %w", err)
+	}
+	return intent, true, nil
 }
 
 func (s *Store) DetachBots(ctx context.Context, appID, conversationID, keepBotID string) error {

@@ -12,7 +12,8 @@ import (
 )
 
 // RunDashboard is the suite for what the dashboard adds to the store:
-// invitations and a conversation's last handoff.
+// invitations, a conversation's last handoff, canned replies and the bot's
+// last intent.
 func RunDashboard(t *testing.T, open func(t *testing.T, clock store.Clock) store.Store) {
 	tests := []struct {
 		name string
@@ -25,6 +26,8 @@ func RunDashboard(t *testing.T, open func(t *testing.T, clock store.Clock) store
 		{"LastHandoff", testLastHandoff},
 		{"ListInbox", testListInbox},
 		{"Notes", testNotes},
+		{"CannedReplies", testCannedReplies},
+		{"BotIntent", testBotIntent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -56,7 +56,7 @@ func testBotState(t *testing.T, s store.Store, _ *Clock) {
 		t.Fatalf("before any turn: %s %v %v", st, ok, err)
 	}
 	first := w.claimOne(t, s, conv)
-	must(t, s.FinishBotTurnWithState(ctx, first.ID, first.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{"attrs":{"a":"1"},"fallbacks":1}`)))
+	must(t, s.FinishBotTurnWithState(ctx, first.ID, first.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{"attrs":{"a":"1"},"fallbacks":1}`), ""))
 	st, ok, err := s.GetBotState(ctx, w.app.ID, conv, w.bot.ID)
 	must(t, err)
 	if !ok || string(st) != `{"attrs":{"a":"1"},"fallbacks":1}` {
@@ -64,21 +64,21 @@ func testBotState(t *testing.T, s store.Store, _ *Clock) {
 	}
 	// A repeated finish (its answer was lost) succeeds; a stale one is
 	// refused and changes nothing.
-	must(t, s.FinishBotTurnWithState(ctx, first.ID, first.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{"attrs":{"a":"1"},"fallbacks":1}`)))
-	wantCode(t, s.FinishBotTurnWithState(ctx, first.ID, "stale-token", chat.BotTurnDone, "", json.RawMessage(`{"x":1}`)), chat.CodeConflict)
+	must(t, s.FinishBotTurnWithState(ctx, first.ID, first.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{"attrs":{"a":"1"},"fallbacks":1}`), ""))
+	wantCode(t, s.FinishBotTurnWithState(ctx, first.ID, "stale-token", chat.BotTurnDone, "", json.RawMessage(`{"x":1}`), ""), chat.CodeConflict)
 	// nil keeps the stored state.
 	second := w.claimOne(t, s, conv)
-	must(t, s.FinishBotTurnWithState(ctx, second.ID, second.LeaseToken, chat.BotTurnDone, "", nil))
+	must(t, s.FinishBotTurnWithState(ctx, second.ID, second.LeaseToken, chat.BotTurnDone, "", nil, ""))
 	if st, _, _ := s.GetBotState(ctx, w.app.ID, conv, w.bot.ID); string(st) != `{"attrs":{"a":"1"},"fallbacks":1}` {
 		t.Fatalf("nil state replaced the stored one: %s", st)
 	}
 	// Bad state is refused and the turn stays open.
 	third := w.claimOne(t, s, conv)
-	wantCode(t, s.FinishBotTurnWithState(ctx, third.ID, third.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{not json`)), chat.CodeInvalid)
+	wantCode(t, s.FinishBotTurnWithState(ctx, third.ID, third.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{not json`), ""), chat.CodeInvalid)
 	if open, err := s.PendingBotTurns(ctx, w.app.ID, conv); err != nil || len(open) != 1 {
 		t.Fatalf("after a refused finish: %+v %v", open, err)
 	}
-	must(t, s.FinishBotTurnWithState(ctx, third.ID, third.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{}`)))
+	must(t, s.FinishBotTurnWithState(ctx, third.ID, third.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{}`), ""))
 
 	// Detaching keeps only the named bot.
 	other := chat.Bot{AppID: w.app.ID, Type: chat.BotWebhook, Name: "Other", Enabled: true}
@@ -90,7 +90,7 @@ func testBotState(t *testing.T, s store.Store, _ *Clock) {
 	if len(got) != 1 {
 		t.Fatalf("claimed %+v", got)
 	}
-	must(t, s.FinishBotTurnWithState(ctx, got[0].ID, got[0].LeaseToken, chat.BotTurnDone, "", nil))
+	must(t, s.FinishBotTurnWithState(ctx, got[0].ID, got[0].LeaseToken, chat.BotTurnDone, "", nil, ""))
 	if _, ok, _ := s.GetBotState(ctx, w.app.ID, conv, other.ID); !ok {
 		t.Fatal("a bot that finished a turn with no state is not recorded as taking part")
 	}
@@ -111,7 +111,7 @@ func testBotStateTenantIsolation(t *testing.T, s store.Store, _ *Clock) {
 	ctx := context.Background()
 	a, b := newWorld(t, s), newWorld(t, s)
 	bt := a.claimOne(t, s, a.conv.ID)
-	must(t, s.FinishBotTurnWithState(ctx, bt.ID, bt.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{"secret":"a"}`)))
+	must(t, s.FinishBotTurnWithState(ctx, bt.ID, bt.LeaseToken, chat.BotTurnDone, "", json.RawMessage(`{"secret":"a"}`), ""))
 	if st, ok, err := s.GetBotState(ctx, b.app.ID, a.conv.ID, a.bot.ID); err != nil || ok || st != nil {
 		t.Fatalf("another app read the state: %s %v %v", st, ok, err)
 	}
