@@ -1,10 +1,12 @@
 package realtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -473,4 +475,67 @@ func TestIdleConnectionCost(t *testing.T) {
 	if per > 128<<10 {
 		t.Errorf("an idle connection costs %d bytes", per)
 	}
+}
+
+// A contact hears of its conversation's status and assignee changes on
+// the node it is connected to, whichever node (here: the service, as the
+// REST API would) made them; it hears only the state a contact may see,
+// and neither staff nor other contacts get the contact's frame.
+func TestContactHearsStatusChanges(t *testing.T) {
+	w := newWorld(t)
+	a, b := w.node(), w.node()
+	token := func(conv *chat.Conversation) string {
+		return "token=" + w.keys.ContactToken(w.admin.AppID, conv.ContactID, time.Now().Add(time.Hour))
+	}
+	other := w.newConversation("visitor-2")
+	contact := b.mustDial(t, nil, token(w.conv))
+	contact.subscribe(w.conv.ID, 0)
+	bystander := a.mustDial(t, nil, token(other))
+	bystander.subscribe(other.ID, 0)
+	watcher := a.mustDial(t, keyHeader(), "")
+	watcher.subscribe(w.conv.ID, 0)
+
+	type state struct {
+		ID         string `json:"id"`
+		Status     int    `json:"status"`
+		StatusName string `json:"statusName"`
+		Assignee   *struct {
+			Type string `json:"type"`
+		} `json:"assignee"`
+	}
+	expect := func(status chat.Status, assignee string) {
+		t.Helper()
+		f := contact.next("conversation.status")
+		var got state
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(f.Conversation, &got); err != nil || json.Unmarshal(f.Conversation, &fields) != nil {
+			t.Fatalf("status frame %s: %v", f.Conversation, err)
+		}
+		if f.ConversationID != w.conv.ID || got.ID != w.conv.ID || got.Status != int(status) || got.StatusName != status.String() {
+			t.Fatalf("status frame = %+v %s, want %s", f, f.Conversation, status)
+		}
+		if (assignee == "") != (got.Assignee == nil) || (got.Assignee != nil && got.Assignee.Type != assignee) {
+			t.Fatalf("assignee in %s, want %q", f.Conversation, assignee)
+		}
+		if len(fields) != 4 || strings.Contains(string(f.Conversation), w.owner.AgentID) {
+			t.Fatalf("the contact is told more than its state: %s", f.Conversation)
+		}
+	}
+	if _, err := w.svc.ChangeStatus(w.ctx, w.owner, w.conv.ID, chat.StatusResolved); err != nil {
+		t.Fatal(err)
+	}
+	expect(chat.StatusResolved, "")
+	if _, err := w.svc.ChangeStatus(w.ctx, w.owner, w.conv.ID, chat.StatusOpen); err != nil {
+		t.Fatal(err)
+	}
+	expect(chat.StatusOpen, "")
+	if _, err := w.svc.ChangeAssignee(w.ctx, w.owner, w.conv.ID, &chat.Assignee{Type: chat.AssigneeAgent, ID: w.owner.AgentID}); err != nil {
+		t.Fatal(err)
+	}
+	got := contact.next("conversation.status")
+	if !strings.Contains(string(got.Conversation), `"assignee":{"type":"agent"}`) {
+		t.Fatalf("after the handoff: %s", got.Conversation)
+	}
+	watcher.none(200*time.Millisecond, "conversation.status")
+	bystander.none(10*time.Millisecond, "conversation.status")
 }
