@@ -778,3 +778,73 @@ func TestWidgetTypingBothWays(t *testing.T) {
 	p.wait("the agent typing", `Q(".sb-typing") && Q(".sb-typing").textContent.includes("typing")`)
 	p.Screenshot("typing")
 }
+
+// setCSAT switches the default app's widget CSAT style, keeping its other
+// widget settings.
+func (n *node) setCSAT(style string) {
+	n.t.Helper()
+	var w map[string]any
+	n.api("GET", "/api/v1/widget/settings", nil, &w)
+	delete(w, "identitySecret")
+	w["csat"] = style
+	n.api("PUT", "/api/v1/widget/settings", w, nil)
+}
+
+// csatSummary returns the app's CSAT count and average.
+func (n *node) csatSummary() (count int64, average float64) {
+	var out struct {
+		CSATCount   int64   `json:"csatCount"`
+		CSATAverage float64 `json:"csatAverage"`
+	}
+	n.api("GET", "/api/v1/analytics/summary", nil, &out)
+	return out.CSATCount, out.CSATAverage
+}
+
+func TestWidgetCSATStars(t *testing.T) {
+	n := startNode(t)
+	n.setCSAT("stars")
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	// The banner arrives pushed over the socket: the widget does not poll.
+	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "resolved"}, nil)
+	p.wait("the resolved banner", `Q(".sb-resolved")`)
+	p.wait("five labelled stars", `QA(".sb-star").map(b => b.getAttribute("aria-label")).join() === "1 star,2 stars,3 stars,4 stars,5 stars" && !Q(".sb-face")`)
+	p.Screenshot("csat-stars")
+	// Keyboard: the fourth star takes focus and Enter submits it.
+	p.run(`QA(".sb-star")[3].focus()`)
+	if !browsertest.Eval[bool](p.Browser, js(`F().activeElement === QA(".sb-star")[3]`)) {
+		t.Fatal("the fourth star cannot take focus")
+	}
+	p.run(`QA(".sb-star")[3].click()`)
+	p.wait("the thanks", `Q(".sb-csat") && Q(".sb-csat").getAttribute("role") === "status"`)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		count, avg := n.csatSummary()
+		if count == 1 && avg == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CSAT summary: %d ratings, average %v; want one rating of 8", count, avg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	noConsoleErrors(t, p.Browser)
+}
+
+func TestWidgetCSATOff(t *testing.T) {
+	n := startNode(t)
+	n.setCSAT("off")
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "resolved"}, nil)
+	p.wait("the resolved banner", `Q(".sb-resolved")`)
+	// Given the time to render a prompt, none appears.
+	time.Sleep(500 * time.Millisecond)
+	if browsertest.Eval[bool](p.Browser, js(`!!Q(".sb-csat") || QA(".sb-star, .sb-face").length > 0`)) {
+		t.Fatal("a CSAT prompt with CSAT off")
+	}
+	// Reopened by an agent, the banner leaves at once: pushed, not polled.
+	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "open"}, nil)
+	p.wait("the banner gone after reopening", `!Q(".sb-resolved")`)
+	noConsoleErrors(t, p.Browser)
+}

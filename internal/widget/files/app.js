@@ -159,8 +159,21 @@ const handlers = {
     update();
   },
   onAgentsOnline(on) { S.agentsOnline = on; update(); },
+  // A conversation resolved, reopened or handed off: the server pushes its
+  // new state to the contact, so the banner and buttons follow at once.
+  onStatus(st) {
+    const c = conv(st.id);
+    if (!c) return refreshConvs();
+    c.status = st.status;
+    c.statusName = st.statusName;
+    c.assignee = st.assignee;
+    update();
+  },
   onState(on) {
     S.online = on;
+    // Status changes are not replayed on resume: whatever happened while
+    // the socket was down is read again.
+    if (on) refreshConvs();
     update();
   },
   onError(f) {
@@ -456,11 +469,17 @@ function Upload({ u }) {
     <progress max="1" value=${u.progress} aria-label=${u.name}></progress></div></li>`;
 }
 
+// CSAT asks for the rating in the app's style, both on the 1–10 scale:
+// three faces (1, 5, 10) or five stars (2 to 10); "off" asks nothing.
 function CSAT({ id }) {
   const t = S.t;
+  const style = S.app.csat || "faces";
+  if (style === "off") return null;
   if (S.rated[id]) return html`<div class="sb-csat" role="status">${t.thanks}</div>`;
-  return html`<div class="sb-csat" role="group" aria-label=${t.rate}><div>${t.rate}</div>
-    ${[[1, "😞"], [5, "😐"], [10, "😊"]].map(([r, face]) => html`<button type="button" class="sb-face" aria-label=${String(r)} onClick=${() => rate(r)}>${face}</button>`)}</div>`;
+  const choices = style === "stars"
+    ? [1, 2, 3, 4, 5].map((n) => html`<button type="button" class="sb-star" aria-label=${fmt(n === 1 ? t.star : t.stars, { n })} onClick=${() => rate(2 * n)}>★</button>`)
+    : [[1, "😞"], [5, "😐"], [10, "😊"]].map(([r, face]) => html`<button type="button" class="sb-face" aria-label=${String(r)} onClick=${() => rate(r)}>${face}</button>`);
+  return html`<div class="sb-csat" role="group" aria-label=${t.rate}><div>${t.rate}</div><div class=${"sb-" + style}>${choices}</div></div>`;
 }
 
 function Composer() {
@@ -550,13 +569,8 @@ function App() {
   const [, setTick] = useState(0);
   rerender = () => setTick((n) => n + 1);
   useEffect(() => {
-    let ticks = 0;
     const timer = setInterval(() => {
       for (const [id, ty] of S.typing) if (ty.until < Date.now()) { S.typing.delete(id); update(); }
-      // A status change (resolved, reopened) posts no message, and the
-      // realtime protocol tells contacts only of messages: an open widget
-      // asks now and then.
-      if (++ticks % 3 === 0 && S.open && S.view === "conversation" && conn.c && conn.c.online) refreshConvs();
     }, 1000);
     return () => clearInterval(timer);
   }, []);
