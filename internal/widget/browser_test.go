@@ -848,3 +848,71 @@ func TestWidgetCSATOff(t *testing.T) {
 	p.wait("the banner gone after reopening", `!Q(".sb-resolved")`)
 	noConsoleErrors(t, p.Browser)
 }
+
+// renderedSeqs returns the seqs of the messages the open conversation
+// shows, in page order.
+func (p *page) renderedSeqs() []int64 {
+	return browsertest.Eval[[]int64](p.Browser, js(`QA(".sb-msg[data-seq]").map(e => Number(e.dataset.seq))`))
+}
+
+// A long conversation opens on its latest page; scrolling up and "load
+// earlier" bring the rest, every message once and in order, including one
+// that arrives while the first page loads.
+func TestWidgetHistoryLoadsByPage(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	// Away from the page while the conversation grows.
+	p.Navigate("about:blank")
+	const total = 75
+	for i := 1; i <= total; i++ {
+		n.agentSays(id, map[string]any{"text": fmt.Sprintf("history %d", i)})
+	}
+	p.Navigate(n.base + "/demo")
+	p.Wait("the launcher", `document.getElementById("switchboard-launcher")`, 0)
+	during := make(chan struct{})
+	go func() {
+		defer close(during)
+		n.agentSays(id, map[string]any{"text": "arrived during the load"})
+	}()
+	p.Eval0(`Kommunicate.openConversation(` + quote(id) + `)`)
+	<-during
+	p.wait("the latest message", `QA(".sb-msg .sb-text").some(e => e.textContent.includes("arrived during the load"))`)
+	p.wait("the latest page", `QA(".sb-msg .sb-text").some(e => e.textContent.trim() === "history 75")`)
+	if got := p.renderedSeqs(); len(got) > 40 || len(got) < 30 {
+		t.Fatalf("opened with %d messages, want the latest page (30, and one more live)", len(got))
+	}
+	if browsertest.Eval[bool](p.Browser, js(`QA(".sb-msg .sb-text").some(e => e.textContent.trim() === "history 1")`)) {
+		t.Fatal("the first message is shown before the earlier ones were asked for")
+	}
+	p.wait("the load earlier button", `Q(".sb-earlier button")`)
+	p.Screenshot("history-latest-page")
+
+	// Scrolling to the top loads the page before.
+	before := len(p.renderedSeqs())
+	p.run(`(() => { const l = Q(".sb-messages"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); })()`)
+	p.wait("a page more after scrolling up", fmt.Sprintf(`QA(".sb-msg[data-seq]").length > %d`, before))
+	// Then the button, until there is nothing earlier.
+	for i := 0; i < 10 && browsertest.Eval[bool](p.Browser, js(`!!Q(".sb-earlier button")`)); i++ {
+		n := len(p.renderedSeqs())
+		p.wait("the button ready", `Q(".sb-earlier button") && !Q(".sb-earlier button").disabled`)
+		p.run(`Q(".sb-earlier button") && Q(".sb-earlier button").click()`)
+		p.wait("a page more", fmt.Sprintf(`QA(".sb-msg[data-seq]").length > %d || !Q(".sb-earlier button")`, n))
+	}
+	p.wait("no earlier messages left", `!Q(".sb-earlier button")`)
+
+	var want []int64
+	for _, m := range n.messages(id) {
+		if m.ContentType != 10 { // system notices have no seq in the DOM
+			want = append(want, m.Seq)
+		}
+	}
+	got := p.renderedSeqs()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("rendered seqs %v\nwant %v", got, want)
+	}
+	if c := browsertest.Eval[int](p.Browser, js(`QA(".sb-msg .sb-text").filter(e => e.textContent.includes("arrived during the load")).length`)); c != 1 {
+		t.Fatalf("the message that arrived during the load is shown %d times", c)
+	}
+	noConsoleErrors(t, p.Browser)
+}

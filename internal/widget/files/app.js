@@ -19,6 +19,7 @@ const pin = html`<svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="tr
 const MAX_UPLOAD = 20 << 20;
 const UPLOAD_TYPES = /^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain|text\/csv|audio\/.+|video\/.+|application\/(msword|vnd\.openxmlformats-officedocument\..+|vnd\.ms-excel|vnd\.oasis\.opendocument\..+|zip))$/;
 const STATUS_RESOLVED = 2;
+const PAGE = 30; // messages loaded at a time when a conversation opens or scrolls up
 const CONTENT_ATTACHMENT = 1, CONTENT_LOCATION = 2, CONTENT_HTML = 3, CONTENT_SYSTEM = 10;
 
 // ---- state ----
@@ -30,7 +31,9 @@ const S = {
   me: null,
   people: new Map(), // "bot:id" → {name, avatarUrl}
   convs: [],
-  msgs: new Map(), // conversationId → [message] by seq
+  msgs: new Map(), // conversationId → [message] by seq: a window that ends at the latest
+  from: new Map(), // conversationId → seq of the earliest message loaded (1: all of it)
+  loading: new Set(), // conversationIds with a page of earlier messages on its way
   typing: new Map(), // conversationId → {name, until}
   previews: new Map(), // clientKey → {url, name, progress}
   uploads: [], // in-progress uploads: {key, conversationId, name, url, progress, error}
@@ -89,6 +92,26 @@ function unreadCount() {
 function reportUnread() { toParent({ type: "unread", count: unreadCount() }); }
 
 function conv(id) { return S.convs.find((c) => c.id === id); }
+
+// loadEarlier fetches the page just before the earliest message held. The
+// socket delivers everything after the boot point and the pages everything
+// before it, and addMessage keeps one message per seq, so a message that
+// arrives while a page loads is shown once.
+async function loadEarlier(id) {
+  const before = S.from.get(id);
+  if (!before || before <= 1 || S.loading.has(id)) return;
+  S.loading.add(id);
+  update();
+  try {
+    const out = await conn.c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=" + PAGE);
+    for (const m of out.messages) addMessage(m);
+    S.from.set(id, out.messages.length ? out.messages[0].seq : 1);
+  } catch (e) {
+    S.notice = e.message;
+  }
+  S.loading.delete(id);
+  update();
+}
 
 function addMessage(m) {
   let list = S.msgs.get(m.conversationId);
@@ -194,13 +217,31 @@ async function start() {
   S.t = labels(S.settings.language || S.me.language, S.settings.labels);
   const out = await c.get("/widget/conversations");
   S.convs = out.conversations;
-  for (const cv of S.convs.slice(0, 20)) {
+  // Live from now on, with no replay: what came before is read a page at a
+  // time when it is shown (the list's last message; a conversation when it
+  // opens).
+  const recent = S.convs.slice(0, 20);
+  for (const cv of recent) {
     bootSeq.set(cv.id, cv.lastSeq);
-    c.subscribe(cv.id, 0);
+    S.from.set(cv.id, cv.lastSeq + 1);
+    c.subscribe(cv.id, cv.lastSeq);
   }
   c.connect();
-  S.view = S.convs.length ? "list" : "list";
+  S.view = "list";
   update();
+  await Promise.all(recent.map((cv) => loadPreview(cv.id)));
+}
+
+// loadPreview reads a conversation's last message, which the list shows.
+async function loadPreview(id) {
+  const before = S.from.get(id);
+  if (!before || before <= 1) return;
+  try {
+    const out = await conn.c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=1");
+    for (const m of out.messages) addMessage(m);
+    if (S.from.get(id) === before) S.from.set(id, out.messages.length ? out.messages[0].seq : 1);
+    update();
+  } catch (e) { /* the list shows "…" */ }
 }
 
 async function startConversation(params) {
@@ -220,6 +261,7 @@ async function startConversation(params) {
   const c = await conn.c.post("/widget/conversations", body);
   S.convs = [c].concat(S.convs.filter((x) => x.id !== c.id));
   bootSeq.set(c.id, 0);
+  S.from.set(c.id, 1);
   conn.c.subscribe(c.id, 0);
   openConversation(c.id);
   return c.id;
@@ -230,7 +272,14 @@ function openConversation(id) {
   S.current = id;
   S.view = "conversation";
   S.notice = "";
-  conn.c.subscribe(id, 0);
+  if (!S.from.has(id)) {
+    // Beyond the 20 followed since boot: follow it from its latest seq.
+    const c = conv(id);
+    bootSeq.set(id, c.lastSeq);
+    S.from.set(id, c.lastSeq + 1);
+    conn.c.subscribe(id, c.lastSeq);
+  }
+  if ((S.msgs.get(id) || []).length < PAGE) loadEarlier(id);
   markRead(id);
   update();
   return true;
@@ -338,6 +387,7 @@ async function logout() {
   conn.c.close();
   conn.c.forget();
   S.msgs.clear();
+  S.from.clear();
   S.convs = [];
   S.current = null;
   S.view = "loading";
@@ -527,11 +577,31 @@ function Conversation() {
   const uploads = S.uploads.filter((u) => u.conversationId === id);
   const typing = S.typing.get(id);
   const end = useRef(null);
-  useEffect(() => { if (end.current) end.current.scrollIntoView({ block: "end" }); });
+  const box = useRef(null);
+  const shown = useRef({ last: -1, first: -1, height: 0, top: 0 });
+  const last = list.length ? list[list.length - 1].seq : 0;
+  const first = list.length ? list[0].seq : 0;
+  useEffect(() => {
+    const was = shown.current, el = box.current;
+    if (el && first < was.first && last === was.last) {
+      // Earlier messages went in above: keep the ones being read in place.
+      el.scrollTop = el.scrollHeight - was.height + was.top;
+    } else if (end.current && (last !== was.last || pending.length + uploads.length > 0 || typing)) {
+      end.current.scrollIntoView({ block: "end" });
+    }
+    shown.current = { last, first, height: el ? el.scrollHeight : 0, top: el ? el.scrollTop : 0 };
+  });
+  const more = (S.from.get(id) || 1) > 1;
+  const onScroll = (e) => {
+    shown.current.top = e.target.scrollTop;
+    shown.current.height = e.target.scrollHeight;
+    if (more && e.target.scrollTop < 40) loadEarlier(id);
+  };
   const botHolds = c && c.assignee && c.assignee.type === "bot" && c.status !== STATUS_RESOLVED;
   const showHuman = botHolds && (S.settings.talkToHuman === true || (S.settings.talkToHuman !== false && S.app.talkToHuman));
   return html`<div class="sb-conv">
-    <ol class="sb-messages" role="log" aria-live="polite" aria-label=${t.title}>
+    <ol ref=${box} class="sb-messages" role="log" aria-live="polite" aria-label=${t.title} onScroll=${onScroll}>
+      ${more ? html`<li class="sb-earlier"><button type="button" onClick=${() => loadEarlier(id)} disabled=${S.loading.has(id)}>${t.earlier}</button></li>` : null}
       ${list.map((m, i) => html`<${Message} key=${m.seq} m=${m} prev=${list[i - 1]} />`)}
       ${pending.map((p) => html`<${Pending} key=${p.clientKey} item=${p} />`)}
       ${uploads.map((u) => html`<${Upload} key=${u.key} u=${u} />`)}
