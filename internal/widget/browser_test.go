@@ -916,3 +916,95 @@ func TestWidgetHistoryLoadsByPage(t *testing.T) {
 	}
 	noConsoleErrors(t, p.Browser)
 }
+
+// contactClicked waits for the contact message a click on label created,
+// and returns it.
+func (n *node) contactClicked(convID, label string) apiMessage {
+	n.t.Helper()
+	var found apiMessage
+	n.waitMessages("the contact's click on "+label, convID, func(ms []apiMessage) bool {
+		for _, m := range ms {
+			if m.Sender.Type == "contact" && m.Metadata["KM_CLICKED"] == label {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// Templates 3 (link and submit buttons), 7 (list), 8 (dialog), 13 (generic
+// buttons) and 14 (video) sent through the API render, links open safely in
+// a new tab, and each click becomes the contact's message with what was
+// clicked. URLs point at loopback or are never loaded: the test sends no
+// traffic elsewhere.
+func TestWidgetRichButtonsListDialogVideo(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	rich := func(templateID, text, payload string) {
+		n.agentSays(id, map[string]any{"text": text, "metadata": map[string]string{"templateId": templateID, "payload": payload}})
+	}
+	safeLinks := func(sel string, want int) {
+		t.Helper()
+		ok := browsertest.Eval[bool](p.Browser, js(`(() => { const a = QA(`+quote(sel)+`); return a.length === `+fmt.Sprint(want)+` &&
+			a.every(l => l.target === "_blank" && l.rel.split(" ").includes("noopener") &&
+				(l.protocol === "https:" || (l.protocol === "http:" && l.hostname === "localhost"))); })()`))
+		if !ok {
+			t.Errorf("%s: not %d https/localhost links opening with rel=noopener in a new tab", sel, want)
+		}
+	}
+
+	rich("3", "Want the newsletter?", `[{"type":"link","name":"Read the docs","url":"https://docs.example.com/start"},`+
+		`{"type":"link","name":"Local help","url":"http://localhost:8080/help"},{"type":"submit","name":"Yes please","replyText":"Yes, sign me up"}]`)
+	p.wait("template 3", `QA(".sb-buttons .sb-btn").some(e => e.textContent.includes("Yes please"))`)
+	safeLinks(".sb-rich a", 2)
+	p.clickText(".sb-buttons button.sb-btn", "Yes please")
+	if m := n.contactClicked(id, "Yes please"); m.Text != "Yes, sign me up" || m.Metadata["KM_CLICKED_PATH"] != "/2" {
+		t.Errorf("template 3 submit made %+v", m)
+	}
+
+	rich("7", "Our plans:", `{"headerText":"Plans","elements":[{"title":"Gold","description":"Everything included","action":{"type":"quickReply","message":"I want gold"}},`+
+		`{"title":"Free","description":"The basics"}],"buttons":[{"name":"Compare plans","action":{"type":"link","url":"https://example.com/compare"}}]}`)
+	p.wait("template 7", `Q(".sb-list .sb-list-head") && Q(".sb-list .sb-list-head").textContent === "Plans" && QA(".sb-list-item").length === 2`)
+	safeLinks(".sb-rich a", 3)
+	p.clickText(".sb-list-item", "Gold")
+	if m := n.contactClicked(id, "Gold"); m.Text != "I want gold" || m.Metadata["KM_CLICKED_PATH"] != "/elements/0" {
+		t.Errorf("template 7 item made %+v", m)
+	}
+
+	rich("8", "About returns", `{"title":"Returns","description":"You can return anything within 30 days.","buttonLabel":"Was this helpful?","buttons":[{"name":"Helpful"},{"name":"Not helpful"}]}`)
+	p.wait("template 8", `Q(".sb-dialog-title") && Q(".sb-dialog-title").textContent === "Returns" && Q(".sb-dialog-q").textContent === "Was this helpful?"`)
+	p.clickText(".sb-dialog .sb-btn", "Not helpful")
+	if m := n.contactClicked(id, "Not helpful"); m.Text != "Not helpful" || m.Metadata["KM_CLICKED_PATH"] != "/buttons/1" {
+		t.Errorf("template 8 button made %+v", m)
+	}
+
+	rich("13", "What next?", `[{"name":"Track my order","action":{"type":"quickReply","message":"Where is my order?"}},`+
+		`{"name":"Help centre","action":{"type":"link","url":"https://help.example.com/"}}]`)
+	p.wait("template 13", `QA(".sb-buttons .sb-btn").some(e => e.textContent.includes("Track my order"))`)
+	safeLinks(".sb-rich a", 4)
+	p.clickText(".sb-buttons button.sb-btn", "Track my order")
+	if m := n.contactClicked(id, "Track my order"); m.Text != "Where is my order?" {
+		t.Errorf("template 13 button made %+v", m)
+	}
+
+	// A closed loopback port: the file is never there, only the player is.
+	video := "https://" + strings.Replace(freeAddr(t), "127.0.0.1", "localhost", 1) + "/unboxing.mp4"
+	rich("14", "Watch this", `[{"url":"`+video+`","type":"video/mp4","caption":"Unboxing"}]`)
+	p.wait("template 14", `Q(".sb-videos video") && Q(".sb-videos video").getAttribute("src") === `+quote(video)+` && Q(".sb-videos video").controls && Q(".sb-videos figcaption").textContent === "Unboxing"`)
+	p.Screenshot("rich-buttons-list-dialog-video")
+
+	// Links send nothing: the clicks above made exactly four messages.
+	clicks := 0
+	for _, m := range n.messages(id) {
+		if m.Sender.Type == "contact" && m.Metadata["KM_CLICKED"] != "" {
+			clicks++
+		}
+	}
+	if clicks != 4 {
+		t.Errorf("%d click messages, want 4", clicks)
+	}
+	noConsoleErrors(t, p.Browser, "unboxing.mp4")
+}
