@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
@@ -1007,4 +1009,90 @@ func TestWidgetRichButtonsListDialogVideo(t *testing.T) {
 		t.Errorf("%d click messages, want 4", clicks)
 	}
 	noConsoleErrors(t, p.Browser, "unboxing.mp4")
+}
+
+// Location sharing: with the permission granted and a fixed position, the
+// pin button sends a location message that the server stores with the
+// coordinates.
+func TestWidgetSharesLocation(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	lat, lon, acc := 38.7223, -9.1393, 10.0
+	ctx, cancel := context.WithTimeout(p.Context(), browsertest.DefaultTimeout)
+	defer cancel()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted, Origin: n.base,
+	}); err != nil {
+		t.Fatalf("granting geolocation: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lon, Accuracy: &acc}); err != nil {
+		t.Fatalf("fixing the position: %v", err)
+	}
+	id := p.startChat(t, "{}")
+	p.wait("the location button", `Q(".sb-composer button[aria-label='Share my location']")`)
+	p.run(`Q(".sb-composer button[aria-label='Share my location']").click()`)
+	type located struct {
+		Sender   struct{ Type string }
+		Location *struct {
+			Lat float64 `json:"lat"`
+			Lon float64 `json:"lon"`
+		} `json:"location"`
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var out struct{ Messages []located }
+		n.api("GET", "/api/v1/conversations/"+id+"/messages?limit=200", nil, &out)
+		var got *located
+		for i := range out.Messages {
+			if m := &out.Messages[i]; m.Sender.Type == "contact" && m.Location != nil {
+				got = m
+			}
+		}
+		if got != nil {
+			if got.Location.Lat != lat || got.Location.Lon != lon {
+				t.Fatalf("location %+v, want %v, %v", *got.Location, lat, lon)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no location message: %+v", out.Messages)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.wait("the location in the conversation", `QA(".sb-mine a.sb-att").some(a => a.href.includes("mlat=38.7223") && a.rel.includes("noopener"))`)
+	noConsoleErrors(t, p.Browser)
+}
+
+// Kommunicate.logout() forgets the visitor: a new anonymous id is used,
+// and the previous visitor's conversations are not shown.
+func TestWidgetLogoutForgetsTheVisitor(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	first := p.startChat(t, "{}")
+	visitor := browsertest.Eval[string](p.Browser, `localStorage.getItem("sb:visitor:default") || ""`)
+	if visitor == "" {
+		t.Fatal("no visitor id stored")
+	}
+	p.Eval0(`Kommunicate.logout()`)
+	p.Wait("a new visitor id", `(() => { const v = localStorage.getItem("sb:visitor:default"); return !!v && v !== `+quote(visitor)+`; })()`, 0)
+	p.wait("the empty conversation list", `Q(".sb-list-view") && QA(".sb-conv-item").length === 0`)
+	second := p.startChat(t, "{}")
+	p.Eval0(`Kommunicate.openConversationList()`)
+	p.wait("the list with the new conversation only", `QA(".sb-conv-item").length === 1 && Q(".sb-conv-item").dataset.id === `+quote(second))
+	var a, b struct {
+		ContactID string `json:"contactId"`
+	}
+	n.api("GET", "/api/v1/conversations/"+first, nil, &a)
+	n.api("GET", "/api/v1/conversations/"+second, nil, &b)
+	if a.ContactID == "" || a.ContactID == b.ContactID {
+		t.Fatalf("after logout the same contact: %q and %q", a.ContactID, b.ContactID)
+	}
+	// Asked for by id, the old conversation is not opened either: the
+	// widget stays on the list.
+	p.Eval0(`Kommunicate.openConversation(` + quote(first) + `)`)
+	time.Sleep(500 * time.Millisecond)
+	if browsertest.Eval[bool](p.Browser, js(`!Q(".sb-list-view") || !!Q(".sb-composer")`)) {
+		t.Fatal("the previous visitor's conversation opened after logout")
+	}
+	noConsoleErrors(t, p.Browser)
 }
