@@ -102,8 +102,10 @@ async function loadEarlier(id) {
   if (!before || before <= 1 || S.loading.has(id)) return;
   S.loading.add(id);
   update();
+  const c = conn.c;
   try {
-    const out = await conn.c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=" + PAGE);
+    const out = await c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=" + PAGE);
+    if (conn.c !== c) return;
     for (const m of out.messages) addMessage(m);
     S.from.set(id, out.messages.length ? out.messages[0].seq : 1);
   } catch (e) {
@@ -128,8 +130,12 @@ let refreshTimer = 0;
 function refreshConvs() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(async () => {
+    const c = conn.c;
+    if (!c || !c.token) return;
     try {
-      const out = await conn.c.get("/widget/conversations");
+      const out = await c.get("/widget/conversations");
+      // A logout meanwhile made another contact: this answer is not theirs.
+      if (conn.c !== c) return;
       S.convs = out.conversations;
       update();
     } catch (e) { /* the next change retries */ }
@@ -236,8 +242,10 @@ async function start() {
 async function loadPreview(id) {
   const before = S.from.get(id);
   if (!before || before <= 1) return;
+  const c = conn.c;
   try {
-    const out = await conn.c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=1");
+    const out = await c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=1");
+    if (conn.c !== c) return;
     for (const m of out.messages) addMessage(m);
     if (S.from.get(id) === before) S.from.set(id, out.messages.length ? out.messages[0].seq : 1);
     update();
@@ -384,10 +392,12 @@ async function rate(rating) {
 }
 
 async function logout() {
+  clearTimeout(refreshTimer);
   conn.c.close();
   conn.c.forget();
   S.msgs.clear();
   S.from.clear();
+  S.loading.clear();
   S.convs = [];
   S.current = null;
   S.view = "loading";
