@@ -872,15 +872,22 @@ func TestWidgetHistoryLoadsByPage(t *testing.T) {
 	}
 	p.Navigate(n.base + "/demo")
 	p.Wait("the launcher", `document.getElementById("switchboard-launcher")`, 0)
-	during := make(chan struct{})
-	go func() {
-		defer close(during)
-		n.agentSays(id, map[string]any{"text": "arrived during the load"})
-	}()
+	p.wait("the widget's list", `Q(".sb-list-view")`)
+	// The first page is held in the frame until a message has arrived
+	// over the socket: the page and the live message must then join
+	// without a gap or a duplicate.
+	p.run(`(() => { const w = F().defaultView, real = w.fetch.bind(w);
+		w.fetch = (url, opts) => {
+			if (!String(url).includes("beforeSeq=") || String(url).includes("limit=1")) return real(url, opts);
+			w.held = true;
+			return new Promise((resolve) => { const t = setInterval(() => { if (w.release) { clearInterval(t); resolve(real(url, opts)); } }, 20); });
+		}; })()`)
 	p.Eval0(`Kommunicate.openConversation(` + quote(id) + `)`)
-	<-during
-	p.wait("the latest message", `QA(".sb-msg .sb-text").some(e => e.textContent.includes("arrived during the load"))`)
-	p.wait("the latest page", `QA(".sb-msg .sb-text").some(e => e.textContent.trim() === "history 75")`)
+	p.wait("the first page requested", `F().defaultView.held === true`)
+	n.agentSays(id, map[string]any{"text": "arrived during the load"})
+	p.wait("the live message while the page loads", `QA(".sb-msg .sb-text").some(e => e.textContent.includes("arrived during the load"))`)
+	p.run(`F().defaultView.release = true`)
+	p.wait("the latest page", `QA(".sb-msg[data-seq]").length >= 30 && QA(".sb-msg .sb-text").some(e => e.textContent.trim() === "history 75")`)
 	if got := p.renderedSeqs(); len(got) > 40 || len(got) < 30 {
 		t.Fatalf("opened with %d messages, want the latest page (30, and one more live)", len(got))
 	}
