@@ -1,9 +1,12 @@
 package realtime
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard-chat/switchboard/internal/bus/natsbus"
+	"github.com/switchboard-chat/switchboard/internal/bus/natsbus/natstest"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
 )
@@ -538,4 +543,33 @@ func TestContactHearsStatusChanges(t *testing.T) {
 	}
 	watcher.none(200*time.Millisecond, "conversation.status")
 	bystander.none(10*time.Millisecond, "conversation.status")
+}
+
+// Across nodes linked by NATS, as in production: the change is made where
+// the service publishes (node A's bus) and heard by a contact connected to
+// node B.
+func TestContactHearsStatusChangesAcrossNATS(t *testing.T) {
+	url := natstest.URL(t)
+	open := func(node string) *natsbus.Bus {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b, err := natsbus.Open(ctx, url, node, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+	onA, onB := open("node-a"), open("node-b")
+	w := newWorldOn(t, onA)
+	b := w.node(func(o *Options) { o.Bus, o.NodeID = onB, "node-b" })
+	contact := b.mustDial(t, nil, "token="+w.keys.ContactToken(w.admin.AppID, w.conv.ContactID, time.Now().Add(time.Hour)))
+	contact.subscribe(w.conv.ID, 0)
+	if _, err := w.svc.ChangeStatus(w.ctx, w.owner, w.conv.ID, chat.StatusResolved); err != nil {
+		t.Fatal(err)
+	}
+	f := contact.next("conversation.status")
+	if f.ConversationID != w.conv.ID || !strings.Contains(string(f.Conversation), `"statusName":"resolved"`) {
+		t.Fatalf("status frame on node B: %+v %s", f, f.Conversation)
+	}
 }
