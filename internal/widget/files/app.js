@@ -93,21 +93,30 @@ function reportUnread() { toParent({ type: "unread", count: unreadCount() }); }
 
 function conv(id) { return S.convs.find((c) => c.id === id); }
 
-// loadEarlier fetches the page just before the earliest message held. The
-// socket delivers everything after the boot point and the pages everything
-// before it, and addMessage keeps one message per seq, so a message that
-// arrives while a page loads is shown once.
-async function loadEarlier(id) {
+// pageBefore reads the at most limit messages just before the earliest one
+// held. The socket delivers everything after the boot point and pages
+// everything before it; a page ends where the window began (or inside it,
+// when another page raced it), so the window stays without gaps, and
+// addMessage keeps one message per seq, so none is shown twice.
+async function pageBefore(id, limit) {
   const before = S.from.get(id);
-  if (!before || before <= 1 || S.loading.has(id)) return;
+  if (!before || before <= 1) return;
+  const c = conn.c;
+  const out = await c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=" + limit);
+  // A logout meanwhile made another contact: this page is not theirs.
+  if (conn.c !== c || !S.from.has(id)) return;
+  for (const m of out.messages) addMessage(m);
+  S.from.set(id, Math.min(S.from.get(id), out.messages.length ? out.messages[0].seq : 1));
+  update();
+}
+
+// loadEarlier brings the page before what the conversation shows.
+async function loadEarlier(id) {
+  if ((S.from.get(id) || 1) <= 1 || S.loading.has(id)) return;
   S.loading.add(id);
   update();
-  const c = conn.c;
   try {
-    const out = await c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=" + PAGE);
-    if (conn.c !== c) return;
-    for (const m of out.messages) addMessage(m);
-    S.from.set(id, out.messages.length ? out.messages[0].seq : 1);
+    await pageBefore(id, PAGE);
   } catch (e) {
     S.notice = e.message;
   }
@@ -235,21 +244,8 @@ async function start() {
   c.connect();
   S.view = "list";
   update();
-  await Promise.all(recent.map((cv) => loadPreview(cv.id)));
-}
-
-// loadPreview reads a conversation's last message, which the list shows.
-async function loadPreview(id) {
-  const before = S.from.get(id);
-  if (!before || before <= 1) return;
-  const c = conn.c;
-  try {
-    const out = await c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=1");
-    if (conn.c !== c) return;
-    for (const m of out.messages) addMessage(m);
-    if (S.from.get(id) === before) S.from.set(id, out.messages.length ? out.messages[0].seq : 1);
-    update();
-  } catch (e) { /* the list shows "…" */ }
+  // The list shows each conversation's last message; without it, "…".
+  await Promise.all(recent.map((cv) => pageBefore(cv.id, 1).catch(() => {})));
 }
 
 async function startConversation(params) {
