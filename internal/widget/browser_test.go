@@ -807,7 +807,7 @@ func TestWidgetCSATStars(t *testing.T) {
 	n.setCSAT("stars")
 	p := openDemo(t, n, n.base)
 	id := p.startChat(t, "{}")
-	// The banner arrives pushed over the socket: the widget does not poll.
+	// The banner follows without a reload; the widget does not poll.
 	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "resolved"}, nil)
 	p.wait("the resolved banner", `Q(".sb-resolved")`)
 	p.wait("five labelled stars", `QA(".sb-star").map(b => b.getAttribute("aria-label")).join() === "1 star,2 stars,3 stars,4 stars,5 stars" && !Q(".sb-face")`)
