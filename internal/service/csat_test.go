@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
 	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
+	"github.com/switchboard-chat/switchboard/internal/store"
 )
 
 // One rating per conversation: the first stands, the same one again is a
@@ -101,5 +102,29 @@ func TestCSATOffRefusesContact(t *testing.T) {
 	}
 	if got, err := e.Service.SubmitCSAT(ctx, contact, c.ID, chat.CSAT{Rating: 8}); err != nil || got.Value != 8 {
 		t.Fatalf("with stars: %+v, %v", got, err)
+	}
+}
+
+// A stored widget setting that no longer validates falls back to the
+// defaults, but CSAT off stays off.
+func TestCSATOffSurvivesAnInvalidStoredSetting(t *testing.T) {
+	ctx := context.Background()
+	e := servicetest.New(t, nil)
+	admin, err := e.Service.AuthenticateAPIKey(ctx, servicetest.APIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.UpdateAppRules(ctx, admin.AppID, func(r *store.AppRules) error {
+		r.Widget = chat.WidgetSettings{ThemeColor: "red", CSAT: chat.CSATOff}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Service.StartConversation(ctx, admin, service.NewConversation{Contact: service.ContactInput{Name: "V"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.SubmitCSAT(ctx, service.ContactActor(c.AppID, c.ContactID), c.ID, chat.CSAT{Rating: 4}); !chat.IsCode(err, chat.CodeConflict) {
+		t.Fatalf("a contact's rating under a broken setting with CSAT off: %v", err)
 	}
 }
