@@ -17,7 +17,7 @@ import (
 // Event types.
 const (
 	TypeMessage  = "message"  // ConversationID and Seq are set
-	TypeInbox    = "inbox"    // the app's inbox changed; Seq is the inbox seq when known
+	TypeInbox    = "inbox"    // the app's inbox changed; Seq is the inbox seq when known, ConversationID the changed conversation when there is one
 	TypeTyping   = "typing"   // ConversationID set; Data holds who is typing
 	TypePresence = "presence" // Data holds the agent and their presence
 )

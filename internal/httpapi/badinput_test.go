@@ -358,6 +358,9 @@ var badInputSpecs = map[string]routeSpec{
 				{name: "negative afterSeq", req: req{params: ownID(w), query: "afterSeq=-1"}, status: 400, field: "afterSeq"},
 				{name: "afterSeq not a number", req: req{params: ownID(w), query: "afterSeq=abc"}, status: 400, field: "afterSeq"},
 				{name: "huge limit", req: req{params: ownID(w), query: "limit=99999999999999999"}, status: 400, field: "limit"},
+				{name: "beforeSeq 0", req: req{params: ownID(w), query: "beforeSeq=0"}, status: 400, field: "beforeSeq"},
+				{name: "beforeSeq not a number", req: req{params: ownID(w), query: "beforeSeq=x"}, status: 400, field: "beforeSeq"},
+				{name: "beforeSeq with afterSeq", req: req{params: ownID(w), query: "beforeSeq=5&afterSeq=1"}, status: 400, field: "beforeSeq"},
 			}
 		},
 	},

@@ -230,7 +230,21 @@ func (s *server) listMessages(w http.ResponseWriter, r *http.Request) error {
 		// must not wrap around on its way there.
 		return chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
 	}
-	msgs, err := s.svc.ListMessages(r.Context(), actorOf(r), r.PathValue("id"), after, int(limit))
+	// beforeSeq pages backwards from the latest messages (the widget's
+	// history); afterSeq pages forwards (a resume).
+	var msgs []chat.Message
+	switch {
+	case !q.Has("beforeSeq"):
+		msgs, err = s.svc.ListMessages(r.Context(), actorOf(r), r.PathValue("id"), after, int(limit))
+	case q.Has("afterSeq"):
+		return chat.FieldError("beforeSeq", "send afterSeq or beforeSeq, not both")
+	default:
+		var before int64
+		if before, err = intParam(q, "beforeSeq", 0); err != nil {
+			return err
+		}
+		msgs, err = s.svc.ListMessagesBefore(r.Context(), actorOf(r), r.PathValue("id"), before, int(limit))
+	}
 	if err != nil {
 		return err
 	}

@@ -103,6 +103,9 @@ var widgetBadInputSpecs = map[string]routeSpec{
 		extra: func(e *env, w *world) []badCase {
 			return append(forgedTokenCases(nil)(e, w), foreignTokenCase(e, w, nil),
 				badCase{name: "negative afterSeq", req: req{params: ownID(w), query: "afterSeq=-1"}, status: 400, field: "afterSeq"},
+				badCase{name: "negative beforeSeq", req: req{params: ownID(w), query: "beforeSeq=-3"}, status: 400, field: "beforeSeq"},
+				badCase{name: "beforeSeq with afterSeq", req: req{params: ownID(w), query: "afterSeq=0&beforeSeq=2"}, status: 400, field: "beforeSeq"},
+				badCase{name: "huge limit before a seq", req: req{params: ownID(w), query: "beforeSeq=2&limit=99999999999999999"}, status: 400, field: "limit"},
 			)
 		},
 	},

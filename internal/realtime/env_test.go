@@ -28,7 +28,7 @@ type world struct {
 	st      store.Store
 	svc     *service.Service
 	keys    *auth.Keyring
-	bus     *bus.Local
+	bus     bus.Bus
 	admin   service.Actor
 	owner   service.Actor
 	session string // the owner's session token
@@ -42,8 +42,13 @@ type node struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldOn(t, bus.NewLocal())
+}
+
+// newWorldOn is newWorld with the service publishing on b.
+func newWorldOn(t *testing.T, b bus.Bus) *world {
+	t.Helper()
 	ctx := context.Background()
-	b := bus.NewLocal()
 	env := servicetest.New(t, func(o *service.Options) { o.Bus = b })
 	w := &world{t: t, ctx: ctx, st: env.Store, svc: env.Service, keys: env.Keys, bus: b}
 	var err error

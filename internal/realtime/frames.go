@@ -28,6 +28,7 @@ const (
 	frameAck             = "ack"
 	frameError           = "error"
 	frameConvUpdated     = "conversation.updated"
+	frameConvStatus      = "conversation.status"
 	framePresence        = "presence"
 	frameAgentsOnline    = "agents_online"
 	framePong            = "pong"
@@ -130,6 +131,28 @@ type inboxFrame struct {
 	Seq          int64          `json:"seq"`
 	Kind         chat.InboxKind `json:"kind"`
 	Conversation any            `json:"conversation"`
+}
+
+// statusFrame tells a contact that one of its conversations changed status
+// or hands: the widget's resolved banner, CSAT prompt and "Talk to a human"
+// button follow it. It carries the state, not the change, so the last one
+// received is the truth, and only what the contact may see: no notes,
+// metadata or agent details.
+type statusFrame struct {
+	Type           string       `json:"type"`
+	ConversationID string       `json:"conversationId"`
+	Conversation   contactState `json:"conversation"`
+}
+
+type contactState struct {
+	ID         string          `json:"id"`
+	Status     chat.Status     `json:"status"`
+	StatusName string          `json:"statusName"`
+	Assignee   *assigneeOfKind `json:"assignee"`
+}
+
+type assigneeOfKind struct {
+	Type chat.AssigneeType `json:"type"`
 }
 
 type presenceFrame struct {

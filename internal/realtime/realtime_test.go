@@ -1,16 +1,23 @@
 package realtime
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard-chat/switchboard/internal/bus/natsbus"
+	"github.com/switchboard-chat/switchboard/internal/bus/natsbus/natstest"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
 )
@@ -472,5 +479,97 @@ func TestIdleConnectionCost(t *testing.T) {
 	// Generous: the race detector and the in-process clients inflate it.
 	if per > 128<<10 {
 		t.Errorf("an idle connection costs %d bytes", per)
+	}
+}
+
+// A contact hears of its conversation's status and assignee changes on
+// the node it is connected to, whichever node (here: the service, as the
+// REST API would) made them; it hears only the state a contact may see,
+// and neither staff nor other contacts get the contact's frame.
+func TestContactHearsStatusChanges(t *testing.T) {
+	w := newWorld(t)
+	a, b := w.node(), w.node()
+	token := func(conv *chat.Conversation) string {
+		return "token=" + w.keys.ContactToken(w.admin.AppID, conv.ContactID, time.Now().Add(time.Hour))
+	}
+	other := w.newConversation("visitor-2")
+	contact := b.mustDial(t, nil, token(w.conv))
+	contact.subscribe(w.conv.ID, 0)
+	bystander := a.mustDial(t, nil, token(other))
+	bystander.subscribe(other.ID, 0)
+	watcher := a.mustDial(t, keyHeader(), "")
+	watcher.subscribe(w.conv.ID, 0)
+
+	type state struct {
+		ID         string `json:"id"`
+		Status     int    `json:"status"`
+		StatusName string `json:"statusName"`
+		Assignee   *struct {
+			Type string `json:"type"`
+		} `json:"assignee"`
+	}
+	expect := func(status chat.Status, assignee string) {
+		t.Helper()
+		f := contact.next("conversation.status")
+		var got state
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(f.Conversation, &got); err != nil || json.Unmarshal(f.Conversation, &fields) != nil {
+			t.Fatalf("status frame %s: %v", f.Conversation, err)
+		}
+		if f.ConversationID != w.conv.ID || got.ID != w.conv.ID || got.Status != int(status) || got.StatusName != status.String() {
+			t.Fatalf("status frame = %+v %s, want %s", f, f.Conversation, status)
+		}
+		if (assignee == "") != (got.Assignee == nil) || (got.Assignee != nil && got.Assignee.Type != assignee) {
+			t.Fatalf("assignee in %s, want %q", f.Conversation, assignee)
+		}
+		if len(fields) != 4 || strings.Contains(string(f.Conversation), w.owner.AgentID) {
+			t.Fatalf("the contact is told more than its state: %s", f.Conversation)
+		}
+	}
+	if _, err := w.svc.ChangeStatus(w.ctx, w.owner, w.conv.ID, chat.StatusResolved); err != nil {
+		t.Fatal(err)
+	}
+	expect(chat.StatusResolved, "")
+	if _, err := w.svc.ChangeStatus(w.ctx, w.owner, w.conv.ID, chat.StatusOpen); err != nil {
+		t.Fatal(err)
+	}
+	expect(chat.StatusOpen, "")
+	if _, err := w.svc.ChangeAssignee(w.ctx, w.owner, w.conv.ID, &chat.Assignee{Type: chat.AssigneeAgent, ID: w.owner.AgentID}); err != nil {
+		t.Fatal(err)
+	}
+	got := contact.next("conversation.status")
+	if !strings.Contains(string(got.Conversation), `"assignee":{"type":"agent"}`) {
+		t.Fatalf("after the handoff: %s", got.Conversation)
+	}
+	watcher.none(200*time.Millisecond, "conversation.status")
+	bystander.none(10*time.Millisecond, "conversation.status")
+}
+
+// Across nodes linked by NATS, as in production: the change is made where
+// the service publishes (node A's bus) and heard by a contact connected to
+// node B.
+func TestContactHearsStatusChangesAcrossNATS(t *testing.T) {
+	url := natstest.URL(t)
+	open := func(node string) *natsbus.Bus {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b, err := natsbus.Open(ctx, url, node, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+	onA, onB := open("node-a"), open("node-b")
+	w := newWorldOn(t, onA)
+	b := w.node(func(o *Options) { o.Bus, o.NodeID = onB, "node-b" })
+	contact := b.mustDial(t, nil, "token="+w.keys.ContactToken(w.admin.AppID, w.conv.ContactID, time.Now().Add(time.Hour)))
+	contact.subscribe(w.conv.ID, 0)
+	if _, err := w.svc.ChangeStatus(w.ctx, w.owner, w.conv.ID, chat.StatusResolved); err != nil {
+		t.Fatal(err)
+	}
+	f := contact.next("conversation.status")
+	if f.ConversationID != w.conv.ID || !strings.Contains(string(f.Conversation), `"statusName":"resolved"`) {
+		t.Fatalf("status frame on node B: %+v %s", f, f.Conversation)
 	}
 }

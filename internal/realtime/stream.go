@@ -26,6 +26,11 @@ type stream struct {
 	probe   bool   // the store must be asked for the head (event without seq)
 	running bool   // a fill goroutine runs
 	subs    map[*subscription]struct{}
+
+	// statusMu orders status deliveries: each reads the store and queues
+	// under it, so the last frame queued carries the latest state even
+	// when two changes race.
+	statusMu sync.Mutex
 }
 
 type item struct {
@@ -312,6 +317,11 @@ func (g *Gateway) onEvent(e bus.Event) {
 		if st := g.stream(inboxKey(e.AppID)); st != nil {
 			st.notify(e.Seq)
 		}
+		if e.ConversationID != "" {
+			if st := g.stream(convKey(e.AppID, e.ConversationID)); st != nil {
+				g.spawn(st.deliverStatus)
+			}
+		}
 	case bus.TypeTyping:
 		g.deliverTyping(e)
 	case bus.TypePresence:
@@ -357,6 +367,46 @@ func (g *Gateway) deliverTyping(e bus.Event) {
 		sub.mu.Unlock()
 		if ready {
 			sub.c.tryEnqueue(frame)
+		}
+	}
+}
+
+// deliverStatus reads the conversation and tells its contact subscribers
+// here its status and assignee kind. Staff connections learn of the change
+// from the inbox stream.
+func (s *stream) deliverStatus() {
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	ctx, cancel := context.WithTimeout(s.g.ctx, opTimeout)
+	defer cancel()
+	conv, err := s.g.o.Store.GetConversation(ctx, s.appID, s.convID)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.g.log.Warn("realtime: reading a conversation's status", "stream", s.key, "err", err)
+		}
+		return
+	}
+	st := contactState{ID: conv.ID, Status: conv.Status, StatusName: conv.Status.String()}
+	if conv.Assignee != nil {
+		st.Assignee = &assigneeOfKind{Type: conv.Assignee.Type}
+	}
+	frame := encode(statusFrame{Type: frameConvStatus, ConversationID: conv.ID, Conversation: st})
+	s.mu.Lock()
+	subs := make([]*subscription, 0, len(s.subs))
+	for sub := range s.subs {
+		if !sub.c.p.staff() {
+			subs = append(subs, sub)
+		}
+	}
+	s.mu.Unlock()
+	for _, sub := range subs {
+		sub.mu.Lock()
+		ready := sub.ready && !sub.gone
+		sub.mu.Unlock()
+		if ready {
+			// Queued like a message, not dropped when busy: a lost status
+			// would leave the banner wrong until the next change.
+			sub.c.enqueue(frame)
 		}
 	}
 }

@@ -399,7 +399,7 @@ func isJSONNull(raw json.RawMessage) bool {
 // updateConversation is the one path every conversation change takes: the
 // store applies fn, and when the change is one the inbox shows (the store
 // then appended an inbox event, by the same rule) the app's inbox
-// subscribers are woken.
+// subscribers, and the conversation's, are woken.
 func (s *Service) updateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
 	var before chat.Conversation
 	c, err := s.store.UpdateConversation(ctx, appID, id, func(c *chat.Conversation) error {
@@ -415,7 +415,9 @@ func (s *Service) updateConversation(ctx context.Context, appID, id string, fn f
 		return nil, err
 	}
 	if _, ok := chat.InboxKindFor(&before, c); ok {
-		s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: appID})
+		// The conversation id lets the contact's connections hear of a
+		// status or assignee change too (the widget's resolved banner).
+		s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: appID, ConversationID: c.ID})
 	}
 	if c.Status == chat.StatusResolved && before.Status != chat.StatusResolved {
 		s.recordResolved(ctx, c)

@@ -16,6 +16,13 @@ import (
 // The contact rates its own conversation; an API key may submit for it
 // (an integration relaying ratings collected elsewhere). Agents may not
 // rate their own work.
+//
+// When the app's widget CSAT setting is off, the contact's rating is
+// refused (CodeConflict, detail csat: "off"): the admin chose not to ask,
+// so a rating from the widget is a stale page or a hand-made request. An
+// API key still may: the setting is about the widget's prompt, and an
+// integration relaying ratings it collected itself was configured by the
+// app's own admins.
 func (s *Service) SubmitCSAT(ctx context.Context, actor Actor, convID string, in chat.CSAT) (*chat.AnalyticsEvent, error) {
 	if actor.ContactID == "" && !actor.ViaAPIKey() {
 		return nil, chat.Errorf(chat.CodeForbidden, "only the conversation's contact (or an API key) can rate it")
@@ -26,6 +33,16 @@ func (s *Service) SubmitCSAT(ctx context.Context, actor Actor, convID string, in
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
+	}
+	if actor.ContactID != "" {
+		w, err := s.widgetSettings(ctx, conv.AppID)
+		if err != nil {
+			return nil, err
+		}
+		if w.CSAT == chat.CSATOff {
+			return nil, chat.Errorf(chat.CodeConflict, "this app does not collect ratings from the widget").
+				WithDetail("csat", chat.CSATOff)
+		}
 	}
 	e := &chat.AnalyticsEvent{AppID: conv.AppID, Key: chat.CSATKey(conv.ID), Kind: chat.AnalyticsCSAT, ConversationID: conv.ID,
 		Value: int64(in.Rating), Comment: in.Comment}

@@ -158,3 +158,32 @@ func (s *Service) ListMessages(ctx context.Context, actor Actor, conversationID 
 	}
 	return s.store.ListMessages(ctx, actor.AppID, conversationID, afterSeq, limit)
 }
+
+// ListMessagesBefore returns the page of at most limit messages just
+// before seq beforeSeq, in seq order: the latest page when beforeSeq is
+// the conversation's lastSeq+1, and the one before a page starting at seq
+// S when it is S. A conversation's seqs are 1, 2, 3… without gaps, so the
+// page is the range (beforeSeq-1-limit, beforeSeq) and the after-seq
+// query serves it.
+func (s *Service) ListMessagesBefore(ctx context.Context, actor Actor, conversationID string, beforeSeq int64, limit int) ([]chat.Message, error) {
+	if beforeSeq < 1 {
+		return nil, chat.FieldError("beforeSeq", "beforeSeq must be 1 or more")
+	}
+	if limit == 0 {
+		limit = store.DefaultPageSize
+	}
+	if limit < 1 || limit > store.MaxPageSize {
+		return nil, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
+	}
+	after := max(0, beforeSeq-1-int64(limit))
+	n := int(beforeSeq - 1 - after)
+	if n == 0 {
+		// Before seq 1 there is nothing; the conversation is still
+		// checked, so a foreign id is refused as on any page.
+		if _, err := s.GetConversation(ctx, actor, conversationID); err != nil {
+			return nil, err
+		}
+		return []chat.Message{}, nil
+	}
+	return s.ListMessages(ctx, actor, conversationID, after, n)
+}

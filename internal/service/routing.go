@@ -86,7 +86,7 @@ func (s *Service) routeLocked(ctx context.Context, convID string, in chat.RouteI
 		return chat.RouteDecision{}, nil, err
 	}
 	if _, ok := chat.InboxKindFor(&before, c); ok {
-		s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: in.AppID})
+		s.publish(ctx, bus.Event{Type: bus.TypeInbox, AppID: in.AppID, ConversationID: c.ID})
 	}
 	return d, c, nil
 }

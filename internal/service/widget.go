@@ -219,7 +219,12 @@ func (s *Service) widgetSettings(ctx context.Context, appID string) (chat.Widget
 	if err := w.Normalize(); err != nil {
 		// A stored value that no longer validates falls back to the
 		// defaults rather than breaking every visitor's widget.
+		// The CSAT choice is kept when it is valid: "off" also refuses
+		// contacts' ratings, which a broken colour must not switch back on.
 		w = chat.WidgetSettings{IdentityVerification: r.Widget.IdentityVerification, TalkToHuman: r.Widget.TalkToHuman}
+		if c := r.Widget.CSAT; c == chat.CSATStars || c == chat.CSATOff {
+			w.CSAT = c
+		}
 		_ = w.Normalize()
 	}
 	return w, nil

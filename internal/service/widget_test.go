@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -75,5 +76,68 @@ func TestAccessTokenURLOnAPrivateAddressIsNotCalled(t *testing.T) {
 		if _, err := env.Store.ContactByUserID(ctx, service.DefaultAppID, "alice"); !chat.IsCode(err, chat.CodeNotFound) {
 			t.Fatalf("a refused session left a contact behind: %v", err)
 		}
+	}
+}
+
+// Paging backwards from the latest message covers the conversation once,
+// in order, and stops at seq 1; a foreign conversation is refused as on a
+// forward page.
+func TestListMessagesBeforePagesBackwards(t *testing.T) {
+	ctx := context.Background()
+	e := servicetest.New(t, nil)
+	admin, err := e.Service.AuthenticateAPIKey(ctx, servicetest.APIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(name string) *chat.Conversation {
+		c, err := e.Service.StartConversation(ctx, admin, service.NewConversation{Contact: service.ContactInput{Name: name}, SkipRouting: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c, other := start("V"), start("W")
+	const total = 23
+	for i := 1; i <= total; i++ {
+		if _, _, err := e.Service.SendMessage(ctx, admin, c.ID, service.SendInput{Text: fmt.Sprint("m", i), Sender: &chat.Sender{Type: chat.SenderContact}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contact := service.ContactActor(c.AppID, c.ContactID)
+	var seen []int64
+	before, pages := int64(total+1), 0
+	for before > 1 && pages < 10 {
+		page, err := e.Service.ListMessagesBefore(ctx, contact, c.ID, before, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 || page[len(page)-1].Seq != before-1 {
+			t.Fatalf("page before %d: %+v", before, page)
+		}
+		for i := len(page) - 1; i >= 0; i-- {
+			seen = append(seen, page[i].Seq)
+		}
+		before = page[0].Seq
+		pages++
+	}
+	if pages != 3 || len(seen) != total {
+		t.Fatalf("%d pages, seqs %v", pages, seen)
+	}
+	for i, s := range seen {
+		if s != int64(total-i) {
+			t.Fatalf("seqs %v: a gap or a duplicate", seen)
+		}
+	}
+	if page, err := e.Service.ListMessagesBefore(ctx, contact, c.ID, 1, 10); err != nil || len(page) != 0 {
+		t.Fatalf("before seq 1: %+v, %v", page, err)
+	}
+	if _, err := e.Service.ListMessagesBefore(ctx, contact, other.ID, 5, 10); !chat.IsCode(err, chat.CodeNotFound) {
+		t.Fatalf("another contact's conversation: %v", err)
+	}
+	if _, err := e.Service.ListMessagesBefore(ctx, contact, other.ID, 1, 10); !chat.IsCode(err, chat.CodeNotFound) {
+		t.Fatalf("another contact's conversation before seq 1: %v", err)
+	}
+	if _, err := e.Service.ListMessagesBefore(ctx, contact, c.ID, 0, 10); !chat.IsCode(err, chat.CodeInvalid) {
+		t.Fatalf("beforeSeq 0: %v", err)
 	}
 }

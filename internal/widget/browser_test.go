@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
@@ -777,4 +779,327 @@ func TestWidgetTypingBothWays(t *testing.T) {
 	ws.WriteJSON(map[string]any{"type": "typing", "conversationId": id, "typing": true, "sender": map[string]string{"type": "agent", "id": n.agentID()}})
 	p.wait("the agent typing", `Q(".sb-typing") && Q(".sb-typing").textContent.includes("typing")`)
 	p.Screenshot("typing")
+}
+
+// setCSAT switches the default app's widget CSAT style, keeping its other
+// widget settings.
+func (n *node) setCSAT(style string) {
+	n.t.Helper()
+	var w map[string]any
+	n.api("GET", "/api/v1/widget/settings", nil, &w)
+	delete(w, "identitySecret")
+	w["csat"] = style
+	n.api("PUT", "/api/v1/widget/settings", w, nil)
+}
+
+// csatSummary returns the app's CSAT count and average.
+func (n *node) csatSummary() (count int64, average float64) {
+	var out struct {
+		CSATCount   int64   `json:"csatCount"`
+		CSATAverage float64 `json:"csatAverage"`
+	}
+	n.api("GET", "/api/v1/analytics/summary", nil, &out)
+	return out.CSATCount, out.CSATAverage
+}
+
+func TestWidgetCSATStars(t *testing.T) {
+	n := startNode(t)
+	n.setCSAT("stars")
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	// The banner follows without a reload; the widget does not poll.
+	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "resolved"}, nil)
+	p.wait("the resolved banner", `Q(".sb-resolved")`)
+	p.wait("five labelled stars", `QA(".sb-star").map(b => b.getAttribute("aria-label")).join() === "1 star,2 stars,3 stars,4 stars,5 stars" && !Q(".sb-face")`)
+	p.Screenshot("csat-stars")
+	// Keyboard: the fourth star takes focus and Enter submits it.
+	p.run(`QA(".sb-star")[3].focus()`)
+	if !browsertest.Eval[bool](p.Browser, js(`F().activeElement === QA(".sb-star")[3]`)) {
+		t.Fatal("the fourth star cannot take focus")
+	}
+	p.Do("pressing Enter on the fourth star", chromedp.KeyEvent("\r"))
+	p.wait("the thanks", `Q(".sb-csat") && Q(".sb-csat").getAttribute("role") === "status"`)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		count, avg := n.csatSummary()
+		if count == 1 && avg == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CSAT summary: %d ratings, average %v; want one rating of 8", count, avg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	noConsoleErrors(t, p.Browser)
+}
+
+func TestWidgetCSATOff(t *testing.T) {
+	n := startNode(t)
+	n.setCSAT("off")
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "resolved"}, nil)
+	p.wait("the resolved banner", `Q(".sb-resolved")`)
+	// Given the time to render a prompt, none appears.
+	time.Sleep(500 * time.Millisecond)
+	if browsertest.Eval[bool](p.Browser, js(`!!Q(".sb-csat") || QA(".sb-star, .sb-face").length > 0`)) {
+		t.Fatal("a CSAT prompt with CSAT off")
+	}
+	// Reopened by an agent, the banner leaves at once: pushed, not polled.
+	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "open"}, nil)
+	p.wait("the banner gone after reopening", `!Q(".sb-resolved")`)
+	noConsoleErrors(t, p.Browser)
+}
+
+// renderedSeqs returns the seqs of the messages the open conversation
+// shows, in page order.
+func (p *page) renderedSeqs() []int64 {
+	return browsertest.Eval[[]int64](p.Browser, js(`QA(".sb-msg[data-seq]").map(e => Number(e.dataset.seq))`))
+}
+
+// A long conversation opens on its latest page; scrolling up and "load
+// earlier" bring the rest, every message once and in order, including one
+// that arrives while the first page loads.
+func TestWidgetHistoryLoadsByPage(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	// Away from the page while the conversation grows.
+	p.Navigate("about:blank")
+	const total = 75
+	for i := 1; i <= total; i++ {
+		n.agentSays(id, map[string]any{"text": fmt.Sprintf("history %d", i)})
+	}
+	p.Navigate(n.base + "/demo")
+	p.Wait("the launcher", `document.getElementById("switchboard-launcher")`, 0)
+	p.wait("the widget's list", `Q(".sb-list-view")`)
+	// The first page is held in the frame until a message has arrived
+	// over the socket: the page and the live message must then join
+	// without a gap or a duplicate.
+	p.run(`(() => { const w = F().defaultView, real = w.fetch.bind(w);
+		w.fetch = (url, opts) => {
+			if (!String(url).includes("beforeSeq=") || String(url).includes("limit=1")) return real(url, opts);
+			w.held = true;
+			return new Promise((resolve) => { const t = setInterval(() => { if (w.release) { clearInterval(t); resolve(real(url, opts)); } }, 20); });
+		}; })()`)
+	p.Eval0(`Kommunicate.openConversation(` + quote(id) + `)`)
+	p.wait("the first page requested", `F().defaultView.held === true`)
+	n.agentSays(id, map[string]any{"text": "arrived during the load"})
+	p.wait("the live message while the page loads", `QA(".sb-msg .sb-text").some(e => e.textContent.includes("arrived during the load"))`)
+	p.run(`F().defaultView.release = true`)
+	p.wait("the latest page", `QA(".sb-msg[data-seq]").length >= 30 && QA(".sb-msg .sb-text").some(e => e.textContent.trim() === "history 75")`)
+	if got := p.renderedSeqs(); len(got) > 40 || len(got) < 30 {
+		t.Fatalf("opened with %d messages, want the latest page (30, and one more live)", len(got))
+	}
+	if browsertest.Eval[bool](p.Browser, js(`QA(".sb-msg .sb-text").some(e => e.textContent.trim() === "history 1")`)) {
+		t.Fatal("the first message is shown before the earlier ones were asked for")
+	}
+	p.wait("the load earlier button", `Q(".sb-earlier button")`)
+	p.Screenshot("history-latest-page")
+
+	// Scrolling to the top loads the page before.
+	before := len(p.renderedSeqs())
+	p.run(`(() => { const l = Q(".sb-messages"); l.scrollTop = 0; l.dispatchEvent(new Event("scroll")); })()`)
+	p.wait("a page more after scrolling up", fmt.Sprintf(`QA(".sb-msg[data-seq]").length > %d`, before))
+	// Then the button, until there is nothing earlier.
+	for i := 0; i < 10 && browsertest.Eval[bool](p.Browser, js(`!!Q(".sb-earlier button")`)); i++ {
+		n := len(p.renderedSeqs())
+		p.wait("the button ready", `Q(".sb-earlier button") && !Q(".sb-earlier button").disabled`)
+		p.run(`Q(".sb-earlier button") && Q(".sb-earlier button").click()`)
+		p.wait("a page more", fmt.Sprintf(`QA(".sb-msg[data-seq]").length > %d || !Q(".sb-earlier button")`, n))
+	}
+	p.wait("no earlier messages left", `!Q(".sb-earlier button")`)
+
+	var want []int64
+	for _, m := range n.messages(id) {
+		if m.ContentType != 10 { // system notices have no seq in the DOM
+			want = append(want, m.Seq)
+		}
+	}
+	got := p.renderedSeqs()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("rendered seqs %v\nwant %v", got, want)
+	}
+	if c := browsertest.Eval[int](p.Browser, js(`QA(".sb-msg .sb-text").filter(e => e.textContent.includes("arrived during the load")).length`)); c != 1 {
+		t.Fatalf("the message that arrived during the load is shown %d times", c)
+	}
+	noConsoleErrors(t, p.Browser)
+}
+
+// contactClicked waits for the contact message a click on label created,
+// and returns it.
+func (n *node) contactClicked(convID, label string) apiMessage {
+	n.t.Helper()
+	var found apiMessage
+	n.waitMessages("the contact's click on "+label, convID, func(ms []apiMessage) bool {
+		for _, m := range ms {
+			if m.Sender.Type == "contact" && m.Metadata["KM_CLICKED"] == label {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// Templates 3 (link and submit buttons), 7 (list), 8 (dialog), 13 (generic
+// buttons) and 14 (video) sent through the API render, links open safely in
+// a new tab, and each click becomes the contact's message with what was
+// clicked. URLs point at loopback or are never loaded: the test sends no
+// traffic elsewhere.
+func TestWidgetRichButtonsListDialogVideo(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	rich := func(templateID, text, payload string) {
+		n.agentSays(id, map[string]any{"text": text, "metadata": map[string]string{"templateId": templateID, "payload": payload}})
+	}
+	safeLinks := func(sel string, want int) {
+		t.Helper()
+		ok := browsertest.Eval[bool](p.Browser, js(`(() => { const a = QA(`+quote(sel)+`); return a.length === `+fmt.Sprint(want)+` &&
+			a.every(l => l.target === "_blank" && l.rel.split(" ").includes("noopener") &&
+				(l.protocol === "https:" || (l.protocol === "http:" && l.hostname === "localhost"))); })()`))
+		if !ok {
+			t.Errorf("%s: not %d https/localhost links opening with rel=noopener in a new tab", sel, want)
+		}
+	}
+
+	rich("3", "Want the newsletter?", `[{"type":"link","name":"Read the docs","url":"https://docs.example.com/start"},`+
+		`{"type":"link","name":"Local help","url":"http://localhost:8080/help"},{"type":"submit","name":"Yes please","replyText":"Yes, sign me up"}]`)
+	p.wait("template 3", `QA(".sb-buttons .sb-btn").some(e => e.textContent.includes("Yes please"))`)
+	safeLinks(".sb-rich a", 2)
+	p.clickText(".sb-buttons button.sb-btn", "Yes please")
+	if m := n.contactClicked(id, "Yes please"); m.Text != "Yes, sign me up" || m.Metadata["KM_CLICKED_PATH"] != "/2" {
+		t.Errorf("template 3 submit made %+v", m)
+	}
+
+	rich("7", "Our plans:", `{"headerText":"Plans","elements":[{"title":"Gold","description":"Everything included","action":{"type":"quickReply","message":"I want gold"}},`+
+		`{"title":"Free","description":"The basics"}],"buttons":[{"name":"Compare plans","action":{"type":"link","url":"https://example.com/compare"}}]}`)
+	p.wait("template 7", `Q(".sb-list .sb-list-head") && Q(".sb-list .sb-list-head").textContent === "Plans" && QA(".sb-list-item").length === 2`)
+	safeLinks(".sb-rich a", 3)
+	p.clickText(".sb-list-item", "Gold")
+	if m := n.contactClicked(id, "Gold"); m.Text != "I want gold" || m.Metadata["KM_CLICKED_PATH"] != "/elements/0" {
+		t.Errorf("template 7 item made %+v", m)
+	}
+
+	rich("8", "About returns", `{"title":"Returns","description":"You can return anything within 30 days.","buttonLabel":"Was this helpful?","buttons":[{"name":"Helpful"},{"name":"Not helpful"}]}`)
+	p.wait("template 8", `Q(".sb-dialog-title") && Q(".sb-dialog-title").textContent === "Returns" && Q(".sb-dialog-q").textContent === "Was this helpful?"`)
+	p.clickText(".sb-dialog .sb-btn", "Not helpful")
+	if m := n.contactClicked(id, "Not helpful"); m.Text != "Not helpful" || m.Metadata["KM_CLICKED_PATH"] != "/buttons/1" {
+		t.Errorf("template 8 button made %+v", m)
+	}
+
+	rich("13", "What next?", `[{"name":"Track my order","action":{"type":"quickReply","message":"Where is my order?"}},`+
+		`{"name":"Help centre","action":{"type":"link","url":"https://help.example.com/"}}]`)
+	p.wait("template 13", `QA(".sb-buttons .sb-btn").some(e => e.textContent.includes("Track my order"))`)
+	safeLinks(".sb-rich a", 4)
+	p.clickText(".sb-buttons button.sb-btn", "Track my order")
+	if m := n.contactClicked(id, "Track my order"); m.Text != "Where is my order?" {
+		t.Errorf("template 13 button made %+v", m)
+	}
+
+	// A closed loopback port: the file is never there, only the player is.
+	video := "https://" + strings.Replace(freeAddr(t), "127.0.0.1", "localhost", 1) + "/unboxing.mp4"
+	rich("14", "Watch this", `[{"url":"`+video+`","type":"video/mp4","caption":"Unboxing"}]`)
+	p.wait("template 14", `Q(".sb-videos video") && Q(".sb-videos video").getAttribute("src") === `+quote(video)+` && Q(".sb-videos video").controls && Q(".sb-videos figcaption").textContent === "Unboxing"`)
+	p.Screenshot("rich-buttons-list-dialog-video")
+
+	// Links send nothing: the clicks above made exactly four messages.
+	clicks := 0
+	for _, m := range n.messages(id) {
+		if m.Sender.Type == "contact" && m.Metadata["KM_CLICKED"] != "" {
+			clicks++
+		}
+	}
+	if clicks != 4 {
+		t.Errorf("%d click messages, want 4", clicks)
+	}
+	noConsoleErrors(t, p.Browser, "unboxing.mp4")
+}
+
+// Location sharing: with the permission granted and a fixed position, the
+// pin button sends a location message that the server stores with the
+// coordinates.
+func TestWidgetSharesLocation(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	lat, lon, acc := 38.7223, -9.1393, 10.0
+	ctx, cancel := context.WithTimeout(p.Context(), browsertest.DefaultTimeout)
+	defer cancel()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted, Origin: n.base,
+	}); err != nil {
+		t.Fatalf("granting geolocation: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lon, Accuracy: &acc}); err != nil {
+		t.Fatalf("fixing the position: %v", err)
+	}
+	id := p.startChat(t, "{}")
+	p.wait("the location button", `Q(".sb-composer button[aria-label='Share my location']")`)
+	p.run(`Q(".sb-composer button[aria-label='Share my location']").click()`)
+	type located struct {
+		Sender   struct{ Type string }
+		Location *struct {
+			Lat float64 `json:"lat"`
+			Lon float64 `json:"lon"`
+		} `json:"location"`
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var out struct{ Messages []located }
+		n.api("GET", "/api/v1/conversations/"+id+"/messages?limit=200", nil, &out)
+		var got *located
+		for i := range out.Messages {
+			if m := &out.Messages[i]; m.Sender.Type == "contact" && m.Location != nil {
+				got = m
+			}
+		}
+		if got != nil {
+			if got.Location.Lat != lat || got.Location.Lon != lon {
+				t.Fatalf("location %+v, want %v, %v", *got.Location, lat, lon)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no location message: %+v", out.Messages)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.wait("the location in the conversation", `QA(".sb-mine a.sb-att").some(a => a.href.includes("mlat=38.7223") && a.rel.includes("noopener"))`)
+	noConsoleErrors(t, p.Browser)
+}
+
+// Kommunicate.logout() forgets the visitor: a new anonymous id is used,
+// and the previous visitor's conversations are not shown.
+func TestWidgetLogoutForgetsTheVisitor(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	first := p.startChat(t, "{}")
+	visitor := browsertest.Eval[string](p.Browser, `localStorage.getItem("sb:visitor:default") || ""`)
+	if visitor == "" {
+		t.Fatal("no visitor id stored")
+	}
+	p.Eval0(`Kommunicate.logout()`)
+	p.Wait("a new visitor id", `(() => { const v = localStorage.getItem("sb:visitor:default"); return !!v && v !== `+quote(visitor)+`; })()`, 0)
+	p.wait("the empty conversation list", `Q(".sb-list-view") && QA(".sb-conv-item").length === 0`)
+	second := p.startChat(t, "{}")
+	p.Eval0(`Kommunicate.openConversationList()`)
+	p.wait("the list with the new conversation only", `QA(".sb-conv-item").length === 1 && Q(".sb-conv-item").dataset.id === `+quote(second))
+	var a, b struct {
+		ContactID string `json:"contactId"`
+	}
+	n.api("GET", "/api/v1/conversations/"+first, nil, &a)
+	n.api("GET", "/api/v1/conversations/"+second, nil, &b)
+	if a.ContactID == "" || a.ContactID == b.ContactID {
+		t.Fatalf("after logout the same contact: %q and %q", a.ContactID, b.ContactID)
+	}
+	// Asked for by id, the old conversation is not opened either: the
+	// widget stays on the list.
+	p.Eval0(`Kommunicate.openConversation(` + quote(first) + `)`)
+	time.Sleep(500 * time.Millisecond)
+	if browsertest.Eval[bool](p.Browser, js(`!Q(".sb-list-view") || !!Q(".sb-composer")`)) {
+		t.Fatal("the previous visitor's conversation opened after logout")
+	}
+	noConsoleErrors(t, p.Browser)
 }

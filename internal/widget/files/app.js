@@ -19,6 +19,7 @@ const pin = html`<svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="tr
 const MAX_UPLOAD = 20 << 20;
 const UPLOAD_TYPES = /^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain|text\/csv|audio\/.+|video\/.+|application\/(msword|vnd\.openxmlformats-officedocument\..+|vnd\.ms-excel|vnd\.oasis\.opendocument\..+|zip))$/;
 const STATUS_RESOLVED = 2;
+const PAGE = 30; // messages loaded at a time when a conversation opens or scrolls up
 const CONTENT_ATTACHMENT = 1, CONTENT_LOCATION = 2, CONTENT_HTML = 3, CONTENT_SYSTEM = 10;
 
 // ---- state ----
@@ -30,7 +31,9 @@ const S = {
   me: null,
   people: new Map(), // "bot:id" → {name, avatarUrl}
   convs: [],
-  msgs: new Map(), // conversationId → [message] by seq
+  msgs: new Map(), // conversationId → [message] by seq: a window that ends at the latest
+  from: new Map(), // conversationId → seq of the earliest message loaded (1: all of it)
+  loading: new Set(), // conversationIds with a page of earlier messages on its way
   typing: new Map(), // conversationId → {name, until}
   previews: new Map(), // clientKey → {url, name, progress}
   uploads: [], // in-progress uploads: {key, conversationId, name, url, progress, error}
@@ -93,6 +96,37 @@ function reportUnread() { toParent({ type: "unread", count: unreadCount() }); }
 
 function conv(id) { return S.convs.find((c) => c.id === id); }
 
+// pageBefore reads the at most limit messages just before the earliest one
+// held. The socket delivers everything after the boot point and pages
+// everything before it; a page ends where the window began (or inside it,
+// when another page raced it), so the window stays without gaps, and
+// addMessage keeps one message per seq, so none is shown twice.
+async function pageBefore(id, limit) {
+  const before = S.from.get(id);
+  if (!before || before <= 1) return;
+  const c = conn.c;
+  const out = await c.get("/widget/conversations/" + encodeURIComponent(id) + "/messages?beforeSeq=" + before + "&limit=" + limit);
+  // A logout meanwhile made another contact: this page is not theirs.
+  if (conn.c !== c || !S.from.has(id)) return;
+  for (const m of out.messages) addMessage(m);
+  S.from.set(id, Math.min(S.from.get(id), out.messages.length ? out.messages[0].seq : 1));
+  update();
+}
+
+// loadEarlier brings the page before what the conversation shows.
+async function loadEarlier(id) {
+  if ((S.from.get(id) || 1) <= 1 || S.loading.has(id)) return;
+  S.loading.add(id);
+  update();
+  try {
+    await pageBefore(id, PAGE);
+  } catch (e) {
+    S.notice = e.message;
+  }
+  S.loading.delete(id);
+  update();
+}
+
 function addMessage(m) {
   let list = S.msgs.get(m.conversationId);
   if (!list) S.msgs.set(m.conversationId, (list = []));
@@ -108,8 +142,12 @@ let refreshTimer = 0;
 function refreshConvs() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(async () => {
+    const c = conn.c;
+    if (!c || !c.token) return;
     try {
-      const out = await conn.c.get("/widget/conversations");
+      const out = await c.get("/widget/conversations");
+      // A logout meanwhile made another contact: this answer is not theirs.
+      if (conn.c !== c) return;
       S.convs = out.conversations;
       update();
     } catch (e) { /* the next change retries */ }
@@ -162,8 +200,21 @@ const handlers = {
     update();
   },
   onAgentsOnline(on) { S.agentsOnline = on; update(); },
+  // A conversation resolved, reopened or handed off: the server pushes its
+  // new state to the contact, so the banner and buttons follow at once.
+  onStatus(st) {
+    const c = conv(st.id);
+    if (!c) return refreshConvs();
+    c.status = st.status;
+    c.statusName = st.statusName;
+    c.assignee = st.assignee;
+    update();
+  },
   onState(on) {
     S.online = on;
+    // Status changes are not replayed on resume: whatever happened while
+    // the socket was down is read again.
+    if (on) refreshConvs();
     update();
   },
   onError(f) {
@@ -184,13 +235,20 @@ async function start() {
   S.t = labels(S.settings.language || S.me.language, S.settings.labels);
   const out = await c.get("/widget/conversations");
   S.convs = out.conversations;
-  for (const cv of S.convs.slice(0, 20)) {
+  // Live from now on, with no replay: what came before is read a page at a
+  // time when it is shown (the list's last message; a conversation when it
+  // opens).
+  const recent = S.convs.slice(0, 20);
+  for (const cv of recent) {
     bootSeq.set(cv.id, cv.lastSeq);
-    c.subscribe(cv.id, 0);
+    S.from.set(cv.id, cv.lastSeq + 1);
+    c.subscribe(cv.id, cv.lastSeq);
   }
   c.connect();
-  S.view = S.convs.length ? "list" : "list";
+  S.view = "list";
   update();
+  // The list shows each conversation's last message; without it, "…".
+  await Promise.all(recent.map((cv) => pageBefore(cv.id, 1).catch(() => {})));
 }
 
 async function startConversation(params) {
@@ -210,6 +268,7 @@ async function startConversation(params) {
   const c = await conn.c.post("/widget/conversations", body);
   S.convs = [c].concat(S.convs.filter((x) => x.id !== c.id));
   bootSeq.set(c.id, 0);
+  S.from.set(c.id, 1);
   conn.c.subscribe(c.id, 0);
   openConversation(c.id);
   return c.id;
@@ -220,7 +279,14 @@ function openConversation(id) {
   S.current = id;
   S.view = "conversation";
   S.notice = "";
-  conn.c.subscribe(id, 0);
+  if (!S.from.has(id)) {
+    // Beyond the 20 followed since boot: follow it from its latest seq.
+    const c = conv(id);
+    bootSeq.set(id, c.lastSeq);
+    S.from.set(id, c.lastSeq + 1);
+    conn.c.subscribe(id, c.lastSeq);
+  }
+  if ((S.msgs.get(id) || []).length < PAGE) loadEarlier(id);
   markRead(id);
   update();
   return true;
@@ -325,9 +391,12 @@ async function rate(rating) {
 }
 
 async function logout() {
+  clearTimeout(refreshTimer);
   conn.c.close();
   conn.c.forget();
   S.msgs.clear();
+  S.from.clear();
+  S.loading.clear();
   S.convs = [];
   S.current = null;
   S.view = "loading";
@@ -459,11 +528,17 @@ function Upload({ u }) {
     <progress max="1" value=${u.progress} aria-label=${u.name}></progress></div></li>`;
 }
 
+// CSAT asks for the rating in the app's style, both on the 1–10 scale:
+// three faces (1, 5, 10) or five stars (2 to 10); "off" asks nothing.
 function CSAT({ id }) {
   const t = S.t;
+  const style = S.app.csat || "faces";
+  if (style === "off") return null;
   if (S.rated[id]) return html`<div class="sb-csat" role="status">${t.thanks}</div>`;
-  return html`<div class="sb-csat" role="group" aria-label=${t.rate}><div>${t.rate}</div>
-    ${[[1, "😞"], [5, "😐"], [10, "😊"]].map(([r, face]) => html`<button type="button" class="sb-face" aria-label=${String(r)} onClick=${() => rate(r)}>${face}</button>`)}</div>`;
+  const choices = style === "stars"
+    ? [1, 2, 3, 4, 5].map((n) => html`<button type="button" class="sb-star" aria-label=${fmt(n === 1 ? t.star : t.stars, { n })} onClick=${() => rate(2 * n)}>★</button>`)
+    : [[1, "😞"], [5, "😐"], [10, "😊"]].map(([r, face]) => html`<button type="button" class="sb-face" aria-label=${String(r)} onClick=${() => rate(r)}>${face}</button>`);
+  return html`<div class="sb-csat" role="group" aria-label=${t.rate}><div>${t.rate}</div><div class=${"sb-" + style}>${choices}</div></div>`;
 }
 
 function Composer() {
@@ -511,11 +586,31 @@ function Conversation() {
   const uploads = S.uploads.filter((u) => u.conversationId === id);
   const typing = S.typing.get(id);
   const end = useRef(null);
-  useEffect(() => { if (end.current) end.current.scrollIntoView({ block: "end" }); });
+  const box = useRef(null);
+  const shown = useRef({ last: -1, first: -1, height: 0, top: 0 });
+  const last = list.length ? list[list.length - 1].seq : 0;
+  const first = list.length ? list[0].seq : 0;
+  useEffect(() => {
+    const was = shown.current, el = box.current;
+    if (el && first < was.first && last === was.last) {
+      // Earlier messages went in above: keep the ones being read in place.
+      el.scrollTop = el.scrollHeight - was.height + was.top;
+    } else if (end.current && (last !== was.last || pending.length + uploads.length > 0 || typing)) {
+      end.current.scrollIntoView({ block: "end" });
+    }
+    shown.current = { last, first, height: el ? el.scrollHeight : 0, top: el ? el.scrollTop : 0 };
+  });
+  const more = (S.from.get(id) || 1) > 1;
+  const onScroll = (e) => {
+    shown.current.top = e.target.scrollTop;
+    shown.current.height = e.target.scrollHeight;
+    if (more && e.target.scrollTop < 40) loadEarlier(id);
+  };
   const botHolds = c && c.assignee && c.assignee.type === "bot" && c.status !== STATUS_RESOLVED;
   const showHuman = botHolds && (S.settings.talkToHuman === true || (S.settings.talkToHuman !== false && S.app.talkToHuman));
   return html`<div class="sb-conv">
-    <ol class="sb-messages" role="log" aria-live="polite" aria-label=${t.title}>
+    <ol ref=${box} class="sb-messages" role="log" aria-live="polite" aria-label=${t.title} onScroll=${onScroll}>
+      ${more ? html`<li class="sb-earlier"><button type="button" onClick=${() => loadEarlier(id)} disabled=${S.loading.has(id)}>${t.earlier}</button></li>` : null}
       ${list.map((m, i) => html`<${Message} key=${m.seq} m=${m} prev=${list[i - 1]} />`)}
       ${pending.map((p) => html`<${Pending} key=${p.clientKey} item=${p} />`)}
       ${uploads.map((u) => html`<${Upload} key=${u.key} u=${u} />`)}
@@ -553,13 +648,8 @@ function App() {
   const [, setTick] = useState(0);
   rerender = () => setTick((n) => n + 1);
   useEffect(() => {
-    let ticks = 0;
     const timer = setInterval(() => {
       for (const [id, ty] of S.typing) if (ty.until < Date.now()) { S.typing.delete(id); update(); }
-      // A status change (resolved, reopened) posts no message, and the
-      // realtime protocol tells contacts only of messages: an open widget
-      // asks now and then.
-      if (++ticks % 3 === 0 && S.open && S.view === "conversation" && conn.c && conn.c.online) refreshConvs();
     }, 1000);
     return () => clearInterval(timer);
   }, []);

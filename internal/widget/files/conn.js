@@ -46,7 +46,7 @@ function store(key, value) {
 export class Conn {
   constructor(appId, handlers) {
     this.appId = appId;
-    this.h = handlers; // onMessage, onAck, onTyping, onAgentsOnline, onState, onError
+    this.h = handlers; // onMessage, onAck, onTyping, onAgentsOnline, onStatus, onState, onError
     this.token = null;
     this.ws = null;
     this.subs = new Map(); // conversationId → highest seq seen
@@ -191,6 +191,7 @@ export class Conn {
         break;
       case "typing": this.h.onTyping(f); break;
       case "agents_online": this.h.onAgentsOnline(f.online); break;
+      case "conversation.status": this.h.onStatus(f.conversation); break;
       case "error":
         // A message refused for what it is will be refused again: drop it
         // and say why. One refused for the moment (rate_limited,

@@ -11,7 +11,7 @@ const LABELS = {
     badType: "{name} cannot be sent: only images, PDF, text, audio, video and office documents.", uploadFailed: "The upload failed: {reason}",
     you: "You", noConversations: "No conversations yet.", rate: "How was this conversation?", thanks: "Thank you for your feedback!",
     required: "{label} is required", invalid: "{label} is not valid", submit: "Submit", locationFailed: "Your location is not available.",
-    today: "Today", bot: "Bot", agent: "Agent",
+    today: "Today", bot: "Bot", agent: "Agent", star: "{n} star", stars: "{n} stars", earlier: "Load earlier messages",
   },
   es: {
     title: "Chatea con nosotros", online: "Estamos en línea", away: "Responderemos lo antes posible", conversations: "Conversaciones",
@@ -22,7 +22,7 @@ const LABELS = {
     badType: "{name} no se puede enviar: solo imágenes, PDF, texto, audio, vídeo y documentos de oficina.", uploadFailed: "La subida falló: {reason}",
     you: "Tú", noConversations: "Aún no hay conversaciones.", rate: "¿Qué tal fue esta conversación?", thanks: "¡Gracias por tu opinión!",
     required: "{label} es obligatorio", invalid: "{label} no es válido", submit: "Enviar", locationFailed: "Tu ubicación no está disponible.",
-    today: "Hoy", bot: "Bot", agent: "Agente",
+    today: "Hoy", bot: "Bot", agent: "Agente", star: "{n} estrella", stars: "{n} estrellas", earlier: "Cargar mensajes anteriores",
   },
   pt: {
     title: "Fale conosco", online: "Estamos online", away: "Responderemos assim que possível", conversations: "Conversas",
@@ -33,7 +33,7 @@ const LABELS = {
     badType: "{name} não pode ser enviado: apenas imagens, PDF, texto, áudio, vídeo e documentos de escritório.", uploadFailed: "O envio falhou: {reason}",
     you: "Você", noConversations: "Ainda não há conversas.", rate: "Como foi esta conversa?", thanks: "Obrigado pela sua avaliação!",
     required: "{label} é obrigatório", invalid: "{label} não é válido", submit: "Enviar", locationFailed: "Sua localização não está disponível.",
-    today: "Hoje", bot: "Bot", agent: "Agente",
+    today: "Hoje", bot: "Bot", agent: "Agente", star: "{n} estrela", stars: "{n} estrelas", earlier: "Carregar mensagens anteriores",
   },
 };
 
