@@ -35,6 +35,14 @@ func (s *Service) enqueueForMessage(ctx context.Context, m *chat.Message) error 
 	if err != nil {
 		return err
 	}
+	if conv.Status == chat.StatusResolved {
+		// The contact came back: the conversation reopens with the same
+		// assignee, so a bot answers this very message and a person finds
+		// it in their inbox again. Spam and duplicates stay closed.
+		if conv, err = s.reopenForContact(ctx, conv); err != nil {
+			return err
+		}
+	}
 	botID, ok := chat.BotRecipient(conv, m)
 	if !ok {
 		return nil
@@ -48,6 +56,25 @@ func (s *Service) enqueueForMessage(ctx context.Context, m *chat.Message) error 
 		s.wakeBots()
 	}
 	return err
+}
+
+// reopenForContact reopens a resolved conversation a contact wrote in.
+// The check is repeated under the store's lock, so a conversation reopened
+// or marked spam meanwhile is left as it is.
+func (s *Service) reopenForContact(ctx context.Context, conv *chat.Conversation) (*chat.Conversation, error) {
+	c, err := s.updateConversation(ctx, conv.AppID, conv.ID, func(c *chat.Conversation) error {
+		if c.Status == chat.StatusResolved {
+			c.Status = chat.StatusOpen
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reopening the conversation: %w", err)
+	}
+	if c.Status == chat.StatusOpen && conv.Status != chat.StatusOpen {
+		s.log.InfoContext(ctx, "conversation reopened by the contact", "app", c.AppID, "conversation", c.ID)
+	}
+	return c, nil
 }
 
 // isBotTurnReply tells a bot turn's reply (keyed by chat.BotReplyKey) from
