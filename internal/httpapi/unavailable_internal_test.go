@@ -1,0 +1,35 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"testing"
+)
+
+type sqlStateErr string
+
+func (e sqlStateErr) Error() string    { return "server error " + string(e) }
+func (e sqlStateErr) SQLState() string { return string(e) }
+
+func TestConnectionLost(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("append message: begin: %w", refused), true},
+		{fmt.Errorf("find client keys: %w", io.ErrUnexpectedEOF), true},
+		{fmt.Errorf("connect: %w", sqlStateErr("57P03")), true}, // not yet accepting connections
+		{sqlStateErr("08006"), true},                            // connection failure
+		{sqlStateErr("23505"), false},                           // a unique violation is a bug here, not an outage
+		{sqlStateErr("57014"), false},                           // query cancelled
+		{errors.New("something else"), false},
+	} {
+		if got := connectionLost(tc.err); got != tc.want {
+			t.Errorf("connectionLost(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
