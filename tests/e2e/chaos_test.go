@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -100,4 +102,28 @@ func (n *node) readyStatus() int {
 	defer cancel()
 	status, _ := call(ctx, n, "GET", "/readyz", nil, nil)
 	return status
+}
+
+// clusterEnv returns the settings of one node of a cluster on dbURL and
+// natsURL; every call gives a data directory of its own.
+func clusterEnv(t *testing.T, dbURL, natsURL string) func() map[string]string {
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		t.Fatal(err)
+	}
+	// Shared by every node: contact tokens and encrypted secrets must be
+	// readable on any of them.
+	secret := hex.EncodeToString(key[:])
+	return func() map[string]string {
+		return map[string]string{
+			"SWITCHBOARD_DATA_DIR":          t.TempDir(),
+			"SWITCHBOARD_DATABASE_URL":      dbURL,
+			"SWITCHBOARD_NATS_URL":          natsURL,
+			"SWITCHBOARD_SECRET_KEY":        secret,
+			"SWITCHBOARD_BOOTSTRAP_API_KEY": bootstrapKey,
+			"SWITCHBOARD_ADMIN_EMAIL":       "owner@example.com",
+			"SWITCHBOARD_ADMIN_PASSWORD":    "owner-password-1",
+			"SWITCHBOARD_LOG_LEVEL":         "warn",
+		}
+	}
 }
