@@ -228,6 +228,8 @@ func StartPostgres(t testing.TB) *Postgres {
 	}
 	port := FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	// fsync=off is safe for what tests do: they crash the server, not the
+	// machine, and the kernel keeps what the server wrote.
 	p := &Postgres{URL: fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", addr), Proc: &Proc{t: t, name: "postgres",
 		args: []string{filepath.Join(bin, "postgres"), "-D", data, "-p", fmt.Sprint(port), "-k", dir,
 			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"},
