@@ -1,4 +1,4 @@
-package httpapi
+package httpx
 
 import (
 	"errors"
@@ -28,8 +28,20 @@ func TestConnectionLost(t *testing.T) {
 		{sqlStateErr("57014"), false},                           // query cancelled
 		{errors.New("something else"), false},
 	} {
-		if got := connectionLost(tc.err); got != tc.want {
-			t.Errorf("connectionLost(%v) = %v, want %v", tc.err, got, tc.want)
+		if got := ConnectionLost(tc.err); got != tc.want {
+			t.Errorf("ConnectionLost(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// Clients are told to retry a request that lost the database, and learn
+// nothing about anything else that went wrong.
+func TestPublicOfAnOutage(t *testing.T) {
+	lost := fmt.Errorf("append message: %w", io.ErrUnexpectedEOF)
+	if got := Public(lost); got.Code != "unavailable" || Status(got.Code) != 503 {
+		t.Errorf("Public(%v) = %+v, status %d", lost, got, Status(got.Code))
+	}
+	if got := Public(errors.New("a bug")); got.Code != "internal" || got.Message != "internal error" {
+		t.Errorf("Public(a bug) = %+v", got)
 	}
 }
