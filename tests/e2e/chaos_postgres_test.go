@@ -76,26 +76,32 @@ func (w *writer) verify(t *testing.T, n *node) int {
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	seen := map[string]int64{}
-	for _, m := range history(t, n, w.convID) {
-		if m.ClientKey == "" {
-			continue
-		}
-		if _, dup := seen[m.ClientKey]; dup {
-			t.Fatalf("conversation %s: clientKey %s stored twice", w.convID, m.ClientKey)
-		}
-		seen[m.ClientKey] = m.Seq
-	}
-	for key, seq := range w.acked {
-		got, ok := seen[key]
-		if !ok {
-			t.Fatalf("conversation %s: acknowledged message %s (seq %d) is missing", w.convID, key, seq)
-		}
-		if got != seq {
-			t.Fatalf("conversation %s: message %s acknowledged as seq %d, stored as %d", w.convID, key, seq, got)
-		}
+	if err := ackedIn(w.convID, history(t, n, w.convID), w.acked); err != nil {
+		t.Fatal(err)
 	}
 	return len(w.acked)
+}
+
+// ackedIn checks a conversation's history against a client's
+// acknowledgements: each contact message's clientKey stored once, and
+// each acknowledged key stored with the seq it was acknowledged with.
+func ackedIn(convID string, msgs []message, acked map[string]int64) error {
+	keys := map[string]int64{}
+	for _, m := range msgs {
+		if m.Sender.Type != "contact" {
+			continue
+		}
+		if _, dup := keys[m.ClientKey]; dup {
+			return fmt.Errorf("conversation %s: %s stored twice", convID, m.ClientKey)
+		}
+		keys[m.ClientKey] = m.Seq
+	}
+	for key, seq := range acked {
+		if got, ok := keys[key]; !ok || got != seq {
+			return fmt.Errorf("conversation %s: %s acknowledged as seq %d, stored as %d (found: %v)", convID, key, seq, got, ok)
+		}
+	}
+	return nil
 }
 
 // PostgreSQL crashes (an immediate shutdown: no checkpoint, recovery from
@@ -120,6 +126,15 @@ func TestChaosPostgresRestart(t *testing.T) {
 		api.do("POST", "/api/v1/conversations", map[string]any{"contact": map[string]any{"userId": fmt.Sprint("pg-chaos-", i)}}, http.StatusCreated, &conv)
 		ws[i] = &writer{convID: conv.ID, acked: map[string]int64{}}
 	}
+	// And a contact's widget over /ws, which must be told to retry too.
+	var wconv conversation
+	api.do("POST", "/api/v1/conversations", map[string]any{"contact": map[string]any{"userId": "pg-chaos-ws"}}, http.StatusCreated, &wconv)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	api.do("POST", "/api/v1/contacts/"+wconv.ContactID+"/token", nil, http.StatusCreated, &tok)
+	widget := &loadClient{n: n, convID: wconv.ID, token: tok.Token, acked: map[string]int64{}}
+
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -128,15 +143,23 @@ func TestChaosPostgresRestart(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.run(loadCtx, n) }()
 	}
+	stopWidget := make(chan struct{})
+	widgetErr := make(chan error, 1)
+	go func() { widgetErr <- widget.send(ctx, stopWidget) }()
 	defer func() { stopLoad(); wg.Wait() }()
 	allAcked := func(k int) func() bool {
 		return func() bool {
+			select {
+			case err := <-widgetErr:
+				t.Fatalf("the widget stopped: %v", err)
+			default:
+			}
 			for _, w := range ws {
 				if w.ackCount() < k {
 					return false
 				}
 			}
-			return true
+			return widget.ackCount() >= k
 		}
 	}
 	waitFor(t, 30*time.Second, "writes before the crash", allAcked(per))
@@ -161,21 +184,43 @@ func TestChaosPostgresRestart(t *testing.T) {
 	for i, w := range ws {
 		before[i] = w.ackCount()
 	}
+	widgetBefore := widget.ackCount()
 
 	pg.Start()
 	back := time.Now()
 	waitFor(t, 30*time.Second, "/readyz after PostgreSQL came back", func() bool { return n.readyStatus() == http.StatusOK })
 	readyAfter := time.Since(back)
 	waitFor(t, 30*time.Second, "writes after PostgreSQL came back", func() bool {
+		select {
+		case err := <-widgetErr:
+			t.Fatalf("the widget stopped: %v", err)
+		default:
+		}
 		for i, w := range ws {
 			if w.ackCount() < before[i]+per {
 				return false
 			}
 		}
-		return true
+		return widget.ackCount() >= widgetBefore+per
 	})
 	stopLoad()
 	wg.Wait()
+	close(stopWidget)
+	if err := <-widgetErr; err != nil {
+		t.Fatalf("the widget: %v", err)
+	}
+	widgetMsgs := history(t, n, widget.convID)
+	if err := ackedIn(widget.convID, widgetMsgs, widget.acked); err != nil {
+		t.Fatal(err)
+	}
+	// The widget resumed without a gap: it sees its whole conversation.
+	err := widget.drain(ctx, lastOf(widgetMsgs))
+	if widget.ws != nil {
+		widget.ws.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	total, failed := 0, 0
 	var slowest time.Duration
@@ -190,6 +235,8 @@ func TestChaosPostgresRestart(t *testing.T) {
 		}
 	}
 	t.Logf("postgres down for %v; node ready %v after it was back", back.Sub(down).Round(time.Millisecond), readyAfter.Round(time.Millisecond))
-	t.Logf("checked: %d messages acknowledged, all %d found once with their seq; %d writes refused during the outage, all 503, slowest answer %v",
+	t.Logf("checked: %d messages acknowledged over REST, all %d found once with their seq; %d writes refused during the outage, all 503, slowest answer %v",
 		total, total, failed, slowest.Round(time.Millisecond))
+	t.Logf("checked: %d messages acknowledged over /ws, all found once with their seq; the widget received all %d in seq order, none twice, after %d reconnections",
+		len(widget.acked), widget.received, widget.reconnects)
 }
