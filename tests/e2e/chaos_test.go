@@ -96,7 +96,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
-// ready reports whether the node's /readyz answers 200, and its status.
+// readyStatus returns the status of the node's /readyz (0 when it does not answer).
 func (n *node) readyStatus() int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
