@@ -1,11 +1,13 @@
 package httpx
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
 )
@@ -29,4 +31,26 @@ func ConnectionLost(err error) bool {
 		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
 	}
 	return false
+}
+
+// pingTimeout bounds the store check made for a failed request, so that a
+// database that hangs rather than refuses still gets a prompt answer.
+const pingTimeout = time.Second
+
+// DuringOutage returns err marked as StoreUnavailable when it is an
+// unexpected failure and ping finds the store unreachable right now. Some
+// failures of an outage do not show it (a pooled connection found
+// closed); a request that fails while the store is down is taken for the
+// outage rather than a bug, and the client is told to retry. A nil ping
+// changes nothing.
+func DuringOutage(ctx context.Context, err error, ping func(context.Context) error) error {
+	if ping == nil || Public(err).Code != chat.CodeInternal {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pingTimeout)
+	defer cancel()
+	if ping(ctx) == nil {
+		return err
+	}
+	return &chat.Error{Code: StoreUnavailable.Code, Message: StoreUnavailable.Message, Cause: err}
 }

@@ -1,12 +1,15 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"syscall"
 	"testing"
+
+	"github.com/switchboard-chat/switchboard/internal/chat"
 )
 
 type sqlStateErr string
@@ -43,5 +46,27 @@ func TestPublicOfAnOutage(t *testing.T) {
 	}
 	if got := Public(errors.New("a bug")); got.Code != "internal" || got.Message != "internal error" {
 		t.Errorf("Public(a bug) = %+v", got)
+	}
+}
+
+// A failure that does not show the outage is taken for it while the store
+// does not answer, and only then.
+func TestDuringOutage(t *testing.T) {
+	ctx := context.Background()
+	closed := errors.New("begin: conn closed")
+	down := func(context.Context) error { return errors.New("connection refused") }
+	up := func(context.Context) error { return nil }
+	if got := Public(DuringOutage(ctx, closed, down)); got.Code != chat.CodeUnavailable {
+		t.Errorf("store down: %+v", got)
+	}
+	if got := Public(DuringOutage(ctx, closed, up)); got.Code != chat.CodeInternal {
+		t.Errorf("store up: %+v", got)
+	}
+	if got := Public(DuringOutage(ctx, closed, nil)); got.Code != chat.CodeInternal {
+		t.Errorf("no check: %+v", got)
+	}
+	notFound := chat.Errorf(chat.CodeNotFound, "no such conversation")
+	if got := DuringOutage(ctx, notFound, down); got != notFound {
+		t.Errorf("a client error became %v", got)
 	}
 }
