@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-
-	"github.com/switchboard-chat/switchboard/internal/httpx"
 )
 
 // access says what a route needs from the caller before its handler runs.
@@ -140,13 +138,13 @@ func (s *server) wrap(rt route) http.Handler {
 		if rt.access != public {
 			authed, err := s.authenticateAs(rt.access, r)
 			if err != nil {
-				httpx.WriteError(w, r, s.log, err)
+				s.writeError(w, r, err)
 				return
 			}
 			r = authed
 		}
 		if err := rt.handle(s, w, r); err != nil {
-			httpx.WriteError(w, r, s.log, err)
+			s.writeError(w, r, err)
 		}
 	})
 }

@@ -50,11 +50,16 @@ func Status(code chat.Code) int {
 }
 
 // Public returns the client-safe form of err. Anything that is not a
-// *chat.Error is unexpected: clients get a generic message, logs get the rest.
+// *chat.Error is unexpected: clients get a generic message, logs get the
+// rest. A lost database connection is the exception: that is an outage,
+// not a bug, and clients are told to retry.
 func Public(err error) *chat.Error {
 	var e *chat.Error
 	if errors.As(err, &e) && e.Code != chat.CodeInternal {
 		return e
+	}
+	if ConnectionLost(err) {
+		return StoreUnavailable
 	}
 	return &chat.Error{Code: chat.CodeInternal, Message: "internal error"}
 }

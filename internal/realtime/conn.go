@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/httpx"
 	"github.com/switchboard-chat/switchboard/internal/service"
 )
 
@@ -309,17 +310,22 @@ func (c *conn) handleLoop() {
 	}
 }
 
-// reject answers a client error with an error frame. Many of them in a
-// short time are abuse, or a broken client looping: close with 1008.
+// reject answers a failed frame with an error frame. Many client errors
+// in a short time are abuse, or a broken client looping: close with 1008.
+// The server's own failures (a store outage) are not the client's fault,
+// and a client retrying through them keeps its connection.
 func (c *conn) reject(id, clientKey, convID string, err error) {
-	now := time.Now().UnixNano()
-	if now-c.badAt > int64(badFrameWindow) {
-		c.badAt, c.badN = now, 0
-	}
-	c.badN++
-	if c.badN > maxBadFrames {
-		c.shutdown(websocket.ClosePolicyViolation, reasonBad)
-		return
+	err = httpx.DuringOutage(c.g.ctx, err, c.g.ping)
+	if httpx.Status(httpx.Public(err).Code) < 500 {
+		now := time.Now().UnixNano()
+		if now-c.badAt > int64(badFrameWindow) {
+			c.badAt, c.badN = now, 0
+		}
+		c.badN++
+		if c.badN > maxBadFrames {
+			c.shutdown(websocket.ClosePolicyViolation, reasonBad)
+			return
+		}
 	}
 	c.enqueue(errorBytes(id, clientKey, convID, err))
 }

@@ -131,6 +131,9 @@ type Gateway struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics
 
+	// ping checks the store when a frame fails unexpectedly.
+	ping func(context.Context) error
+
 	ctx    context.Context // cancelled by Close; parent of every store call
 	cancel context.CancelFunc
 	unsub  func()
@@ -179,6 +182,9 @@ func New(o Options) *Gateway {
 		agents:  map[agentKey]int{},
 		kick:    make(chan struct{}, 1),
 		events:  make(chan bus.Event, 256),
+	}
+	if o.Service != nil {
+		g.ping = o.Service.Store().Ping
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	reg := o.Registry

@@ -4,6 +4,10 @@
 // does not answer, and fail instead of skipping when CI demands it with
 // SWITCHBOARD_REQUIRE_SERVICES=1 (SWITCHBOARD_REQUIRE_BROWSER=1 for the
 // browser), so that nothing silently skips in CI.
+//
+// Tests that break a service on purpose (crash PostgreSQL, stop NATS) run
+// a private server of their own with StartPostgres or StartNATS, never the
+// shared one other packages are using at the same time.
 package testsvc
 
 import (

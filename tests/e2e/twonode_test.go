@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,25 +24,7 @@ import (
 func TestTwoNodes(t *testing.T) {
 	natsURL := natstest.URL(t)
 	dbURL := pgtest.URL(t)
-	var key [32]byte
-	if _, err := rand.Read(key[:]); err != nil {
-		t.Fatal(err)
-	}
-	// Shared by both nodes: contact tokens and encrypted secrets must be
-	// readable on either.
-	secret := hex.EncodeToString(key[:])
-	env := func() map[string]string {
-		return map[string]string{
-			"SWITCHBOARD_DATA_DIR":          t.TempDir(),
-			"SWITCHBOARD_DATABASE_URL":      dbURL,
-			"SWITCHBOARD_NATS_URL":          natsURL,
-			"SWITCHBOARD_SECRET_KEY":        secret,
-			"SWITCHBOARD_BOOTSTRAP_API_KEY": bootstrapKey,
-			"SWITCHBOARD_ADMIN_EMAIL":       "owner@example.com",
-			"SWITCHBOARD_ADMIN_PASSWORD":    "owner-password-1",
-			"SWITCHBOARD_LOG_LEVEL":         "warn",
-		}
-	}
+	env := clusterEnv(t, dbURL, natsURL)
 	// One after the other: B's first start finds the app, owner and API key
 	// that A created, and must take them as they are.
 	a := startNode(t, env())
@@ -173,8 +153,14 @@ type wsFrame struct {
 
 func dialWS(ctx context.Context, t *testing.T, n *node, token string) *wsClient {
 	t.Helper()
-	u := "ws://" + n.addr + "/ws?token=" + url.QueryEscape(token)
-	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, u, nil)
+	return dialWSWith(ctx, t, n, "?token="+url.QueryEscape(token), nil)
+}
+
+// dialWSWith connects with query appended to /ws and header in the
+// handshake.
+func dialWSWith(ctx context.Context, t *testing.T, n *node, query string, header http.Header) *wsClient {
+	t.Helper()
+	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+n.addr+"/ws"+query, header)
 	if err != nil {
 		status := 0
 		if resp != nil {
