@@ -102,4 +102,3 @@ func TestBrowserXSSVectorsNeverExecute(t *testing.T) {
 		}
 	}
 }
-
