@@ -82,6 +82,20 @@ func startNode(t *testing.T) *node {
 // api calls the REST API with the bootstrap key (or a contact token).
 func (n *node) api(method, path string, body any, want int, out any, hdr ...string) {
 	n.t.Helper()
+	status, data := n.send(method, path, body, hdr...)
+	if status != want {
+		n.t.Fatalf("%s %s = %d, want %d: %s", method, path, status, want, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+}
+
+// send is api without the status check: it returns the status and body.
+func (n *node) send(method, path string, body any, hdr ...string) (int, []byte) {
+	n.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -100,14 +114,7 @@ func (n *node) api(method, path string, body any, want int, out any, hdr ...stri
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		n.t.Fatalf("%s %s = %d, want %d: %s", method, path, res.StatusCode, want, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			n.t.Fatal(err)
-		}
-	}
+	return res.StatusCode, data
 }
 
 // contact is a widget visitor talking over the realtime gateway with a

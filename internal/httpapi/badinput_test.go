@@ -601,18 +601,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 			t.Errorf("route %s has no entry in badInputSpecs", rt.pattern())
 			continue
 		}
-		good := req{route: rt.pattern(), query: spec.query}
+		good := goodRequest(rt, w, anonymous())
 		if rt.access != public {
 			good.cred = key(w.key)
 			if spec.cred != nil {
 				good.cred = spec.cred(w)
 			}
-		}
-		if spec.params != nil {
-			good.params = spec.params(w)
-		}
-		if spec.body != nil {
-			good.body = spec.body(w)
 		}
 		with := func(change func(*req)) req {
 			r := good

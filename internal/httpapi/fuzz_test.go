@@ -3,9 +3,11 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
-	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/switchboard-chat/switchboard/internal/auth"
@@ -108,20 +110,60 @@ func FuzzMetadata(f *testing.F) {
 // real store: every answer must be JSON, either a conversation (2xx) or the
 // error shape with a 4xx, and never a 5xx.
 func FuzzCreateConversation(f *testing.F) {
-	for _, s := range []string{
+	fuzzJSONRoute(f, "POST /api/v1/conversations", map[string]string{auth.APIKeyHeader: bootstrapKey},
 		`{}`, `{"contact":{"userId":"u1","name":"Ann","chatContext":{"a":1}}}`, `{"contactId":"nope"}`,
 		`{"assignee":{"type":"bot","id":"b1"},"skipRouting":true}`, `{"metadata":{"k":{"deep":true}}}`,
 		`{"teamId":"t/1"}`, `{"contact":{"language":"pt-BR","email":"A@B.co"}}`, `{`, `null`, "\x00",
-	} {
+	)
+}
+
+// FuzzWidgetSession is FuzzCreateConversation for the widget's public
+// entry point, which anyone on the internet can reach.
+func FuzzWidgetSession(f *testing.F) {
+	fuzzJSONRoute(f, "POST /api/v1/widget/session", nil,
+		`{"appId":"default","visitorId":"visitor-aaaaaaaaaaaaaaaa"}`,
+		`{"appId":"default","visitorId":"visitor-aaaaaaaaaaaaaaaa","userId":"u1","userHash":"00ff","name":"Ann","email":"a@b.co","chatContext":{"plan":"pro"}}`,
+		`{"appId":"default","accessToken":"t"}`, `{"appId":"nope","visitorId":"v"}`, `{"appId":5}`,
+		`{"appId":"default","visitorId":"../../etc"}`, `{"appId":"default","visitorId":"visitor-aaaaaaaaaaaaaaaa","chatContext":[1]}`,
+		`{`, `null`, "\x00",
+	)
+}
+
+// FuzzCreateWebhook is FuzzCreateConversation for outgoing webhook
+// endpoints, whose body carries URLs, secrets and event names.
+func FuzzCreateWebhook(f *testing.F) {
+	fuzzJSONRoute(f, "POST /api/v1/webhooks", map[string]string{auth.APIKeyHeader: bootstrapKey},
+		`{"url":"https://hooks.example.com/in","events":["message.created"]}`,
+		`{"url":"https://hooks.example.com/in","events":["*"],"enabled":false,"basicAuth":"u:p","headers":{"X-Key":"v"}}`,
+		`{"url":"http://169.254.169.254/latest","events":["*"]}`, `{"url":"https://u:p@x.example","events":[]}`,
+		`{"url":"https://x.example","events":["nope"]}`, `{"url":"https://x.example","events":"message.created"}`,
+		`{"url":"https://x.example","events":["*"],"headers":{"Host":"evil"}}`, `{`, `null`, "\x00",
+	)
+}
+
+// fuzzJSONRoute sends arbitrary bodies to route on the real handler over a
+// real store, with header (credentials) set: every answer must be JSON,
+// either a 2xx or the error shape with a 4xx, never a 5xx, and as
+// openapi.json describes it.
+func fuzzJSONRoute(f *testing.F, route string, header map[string]string, seeds ...string) {
+	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
+	method, path, _ := strings.Cut(route, " ")
 	// One server for all inputs: a store per input would make fuzzing crawl.
-	h := newEnv(f).handler
+	e := newEnv(f)
+	h := e.handler
+	var calls atomic.Uint32
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
-		r := httptest.NewRequest("POST", "/api/v1/conversations", bytes.NewReader(body))
+		r := httptest.NewRequest(method, path, bytes.NewReader(body))
+		// A new address per input keeps per-address limits out of the way.
+		n := calls.Add(1)
+		r.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:1234", n>>16&0xff, n>>8&0xff, n&0xff)
 		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set(auth.APIKeyHeader, bootstrapKey)
+		for k, v := range header {
+			r.Header.Set(k, v)
+		}
 		h.ServeHTTP(rec, r)
 		if rec.Code >= 500 {
 			t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body)
@@ -130,10 +172,9 @@ func FuzzCreateConversation(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
 			t.Fatalf("%q: answer is not JSON: %q", body, rec.Body)
 		}
-		if rec.Code == http.StatusCreated {
-			if id, _ := v["id"].(string); id == "" {
-				t.Fatalf("created without id: %s", rec.Body)
-			}
+		// Whatever the answer, it is one openapi.json documents.
+		e.spec.checkResponse(t, route, resp{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()})
+		if rec.Code < 300 {
 			return
 		}
 		e, _ := v["error"].(map[string]any)

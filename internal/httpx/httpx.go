@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
@@ -87,6 +88,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	details := pub.Details
 	if details == nil {
 		details = map[string]any{}
+	}
+	// A refusal that knows when to try again says so the standard way too.
+	if secs, ok := details["retryAfterSeconds"].(int64); ok {
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	WriteJSON(w, status, ErrorBody{Error: ErrorDetail{Code: pub.Code, Message: pub.Message, Details: details}})
 }

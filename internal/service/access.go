@@ -15,8 +15,13 @@ var errBadLogin = chat.Errorf(chat.CodeUnauthenticated, "wrong email or password
 
 // Login checks an agent's credentials and opens a session. It returns the
 // session token, which is shown to the client once (as a cookie) and stored
-// only as a hash.
+// only as a hash. It is LoginFrom for a client whose address is unknown.
 func (s *Service) Login(ctx context.Context, email, password string) (string, *chat.Session, *chat.Agent, error) {
+	return s.LoginFrom(ctx, "", email, password)
+}
+
+// checkPassword is Login without the brute-force limit.
+func (s *Service) checkPassword(ctx context.Context, email, password string) (string, *chat.Session, *chat.Agent, error) {
 	email, err := chat.NormalizeEmail("email", email)
 	if err != nil || email == "" || len(password) > chat.MaxPasswordLen {
 		return "", nil, nil, errBadLogin

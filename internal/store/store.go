@@ -240,6 +240,7 @@ type Store interface {
 	DashboardStore
 	EmailStore
 	CannedReplyStore
+	LoginFailureStore
 
 	CreateAPIKey(ctx context.Context, k *chat.APIKey) error
 	// APIKeyByPrefix is unscoped: it serves authentication.
@@ -251,6 +252,20 @@ type Store interface {
 	// SessionByTokenHash returns only unexpired sessions.
 	SessionByTokenHash(ctx context.Context, hash []byte) (*chat.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+}
+
+// LoginFailureStore keeps failed sign-ins for the brute-force limit, in the
+// database so that every node counts the same attempts. A subject is what
+// the limit is kept for: an email's hash, or a client address.
+type LoginFailureStore interface {
+	// RecordLoginFailure notes one failure at at for each subject, and
+	// forgets every failure from before forgetBefore.
+	RecordLoginFailure(ctx context.Context, subjects []string, at, forgetBefore time.Time) error
+	// NthLoginFailure returns the time of subject's n-th most recent
+	// failure at or after since, or the zero time when there are fewer.
+	NthLoginFailure(ctx context.Context, subject string, n int, since time.Time) (time.Time, error)
+	// ClearLoginFailures forgets subject's failures.
+	ClearLoginFailures(ctx context.Context, subject string) error
 }
 
 // WebhookStore keeps outgoing webhooks (SPEC §7): endpoints, and the

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -530,26 +529,11 @@ func TestWidgetNetworkCutDeliversOnceOnReconnect(t *testing.T) {
 	noConsoleErrors(t, p.Browser, "ERR_CONNECTION", "WebSocket", "Failed to load resource", "Failed to fetch")
 }
 
-func xssVectors(t *testing.T) []string {
-	t.Helper()
-	data, err := os.ReadFile("testdata/xss-vectors.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
 func TestWidgetXSSVectorsNeverExecute(t *testing.T) {
 	n := startNode(t)
 	p := openDemo(t, n, n.base)
 	id := p.startChat(t, `{"skipBotEvent": true, "skipRouting": true}`)
-	vectors := xssVectors(t)
+	vectors := browsertest.XSSVectors()
 	agent := map[string]string{"type": "agent", "id": n.agentID()}
 	post := func(msg map[string]any) bool {
 		msg["sender"] = agent

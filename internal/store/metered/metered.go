@@ -228,6 +228,16 @@ func (m *Store) DeleteSession(ctx context.Context, hash []byte) error {
 	return observeErr(m, "DeleteSession", func() error { return m.s.DeleteSession(ctx, hash) })
 }
 
+func (m *Store) RecordLoginFailure(ctx context.Context, subjects []string, at, forgetBefore time.Time) error {
+	return observeErr(m, "RecordLoginFailure", func() error { return m.s.RecordLoginFailure(ctx, subjects, at, forgetBefore) })
+}
+func (m *Store) NthLoginFailure(ctx context.Context, subject string, n int, since time.Time) (time.Time, error) {
+	return observe(m, "NthLoginFailure", func() (time.Time, error) { return m.s.NthLoginFailure(ctx, subject, n, since) })
+}
+func (m *Store) ClearLoginFailures(ctx context.Context, subject string) error {
+	return observeErr(m, "ClearLoginFailures", func() error { return m.s.ClearLoginFailures(ctx, subject) })
+}
+
 func (m *Store) EnqueueBotTurn(ctx context.Context, t *chat.BotTurn) (bool, error) {
 	return observe(m, "EnqueueBotTurn", func() (bool, error) { return m.s.EnqueueBotTurn(ctx, t) })
 }
