@@ -299,6 +299,17 @@ type WebhookStore interface {
 	// RedeliverWebhook queues an event the endpoint was sent before once
 	// more, under the same event id.
 	RedeliverWebhook(ctx context.Context, appID, endpointID, eventID string) (*webhook.Delivery, error)
+	// PurgeWebhooks is the retention sweep, across apps: it deletes up to
+	// limit deliveries finished (delivered or given up) before before, then
+	// up to limit events older than before that no delivery refers to any
+	// more, then up to limit attempts beyond each endpoint's last
+	// webhook.LogSize. Every node may run it at any time.
+	PurgeWebhooks(ctx context.Context, before time.Time, limit int) (WebhookPurge, error)
+}
+
+// WebhookPurge counts what one PurgeWebhooks call deleted.
+type WebhookPurge struct {
+	Deliveries, Events, Attempts int64
 }
 
 // AppRules are an app's stored conversation rules and business hours.

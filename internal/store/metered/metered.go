@@ -325,3 +325,6 @@ func (m *Store) RedeliverWebhook(ctx context.Context, appID, endpointID, eventID
 		return m.s.RedeliverWebhook(ctx, appID, endpointID, eventID)
 	})
 }
+func (m *Store) PurgeWebhooks(ctx context.Context, before time.Time, limit int) (store.WebhookPurge, error) {
+	return observe(m, "PurgeWebhooks", func() (store.WebhookPurge, error) { return m.s.PurgeWebhooks(ctx, before, limit) })
+}

@@ -27,6 +27,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T, clock store.Clock) store.
 		{"OutboxAnalytics", testOutboxAnalytics},
 		{"OutboxRollsBack", testOutboxRollsBack},
 		{"OutboxHandoffWithChange", testOutboxHandoffWithChange},
+		{"Retention", testWebhookRetention},
 		{"DeliveryOrderAndRetry", testDeliveryOrderAndRetry},
 		{"DeliveryLease", testDeliveryLease},
 		{"AutoDisable", testWebhookAutoDisable},
