@@ -446,15 +446,16 @@ func TestAutoDisable(t *testing.T) {
 
 // TestTwoNodesPostgres runs two workers on two stores sharing one
 // PostgreSQL database: every event is delivered, and none by both nodes.
-func TestTwoNodesPostgres(t *testing.T) {
+// postgresNodes opens n services, as n nodes would, on one fresh
+// PostgreSQL schema, sharing the bus b.
+func postgresNodes(t testing.TB, n int, b bus.Bus) ([]*service.Service, []store.Store) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
 	keys, err := auth.NewKeyring(bytes.Repeat([]byte{9}, auth.MasterKeyLen))
 	must(t, err)
-	b := bus.NewLocal()
 	var svcs []*service.Service
 	var stores []store.Store
-	for range 2 {
+	for range n {
 		st, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8})
 		must(t, err)
 		t.Cleanup(func() { st.Close() })
@@ -466,6 +467,12 @@ func TestTwoNodesPostgres(t *testing.T) {
 		must(t, err)
 		svcs, stores = append(svcs, svc), append(stores, st)
 	}
+	return svcs, stores
+}
+
+func TestTwoNodesPostgres(t *testing.T) {
+	b := bus.NewLocal()
+	svcs, stores := postgresNodes(t, 2, b)
 	var mu sync.Mutex
 	byID := map[string]int{}
 	rc := newReceiver(t, func(_ int, r received, w http.ResponseWriter) {
