@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/store/postgres/pgtest"
 	"github.com/switchboard-chat/switchboard/internal/webhook"
 	"github.com/switchboard-chat/switchboard/internal/webhook/deliver"
 )
@@ -55,7 +56,7 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 
 func postgresFixture(t testing.TB) *fixture {
 	bs := bus.NewLocal()
-	svcs, stores := postgresNodes(t, 1, bs)
+	svcs, stores := postgresNodes(t, pgtest.URL(t), 1, bs)
 	return fixtureOn(t, svcs[0], stores[0], bs)
 }
 

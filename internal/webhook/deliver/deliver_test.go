@@ -446,10 +446,9 @@ func TestAutoDisable(t *testing.T) {
 
 // TestTwoNodesPostgres runs two workers on two stores sharing one
 // PostgreSQL database: every event is delivered, and none by both nodes.
-// postgresNodes opens n services, as n nodes would, on one fresh
-// PostgreSQL schema, sharing the bus b.
-func postgresNodes(t testing.TB, n int, b bus.Bus) ([]*service.Service, []store.Store) {
-	url := pgtest.URL(t)
+// postgresNodes opens n services, as n nodes would, on the PostgreSQL
+// database at url, sharing the bus b.
+func postgresNodes(t testing.TB, url string, n int, b bus.Bus) ([]*service.Service, []store.Store) {
 	ctx := context.Background()
 	keys, err := auth.NewKeyring(bytes.Repeat([]byte{9}, auth.MasterKeyLen))
 	must(t, err)
@@ -472,7 +471,7 @@ func postgresNodes(t testing.TB, n int, b bus.Bus) ([]*service.Service, []store.
 
 func TestTwoNodesPostgres(t *testing.T) {
 	b := bus.NewLocal()
-	svcs, stores := postgresNodes(t, 2, b)
+	svcs, stores := postgresNodes(t, pgtest.URL(t), 2, b)
 	var mu sync.Mutex
 	byID := map[string]int{}
 	rc := newReceiver(t, func(_ int, r received, w http.ResponseWriter) {
