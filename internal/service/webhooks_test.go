@@ -3,10 +3,15 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/internal/bot"
+	"github.com/switchboard-chat/switchboard/internal/bot/turn"
+	"github.com/switchboard-chat/switchboard/internal/bot/webhookbot"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
 	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
@@ -110,10 +115,16 @@ func TestEachHandoffTriggerEmitsOneHandedOff(t *testing.T) {
 	if _, err := svc.CreateWebhook(ctx, admin, service.WebhookInput{URL: &url, Events: []webhook.EventType{webhook.ConversationHandedOff}}); err != nil {
 		t.Fatal(err)
 	}
-	b := chat.Bot{AppID: service.DefaultAppID, Type: chat.BotWebhook, Name: "Hook", Enabled: true, Settings: json.RawMessage(`{"url":"https://bot.example.com"}`)}
+	// The bot refuses every request: its turns fail at once, for good.
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	defer refusing.Close()
+	b := chat.Bot{AppID: service.DefaultAppID, Type: chat.BotWebhook, Name: "Hook", Enabled: true, AutoHandoff: true,
+		Settings: json.RawMessage(`{"url":"` + refusing.URL + `"}`)}
 	if err := st.CreateBot(ctx, &b); err != nil {
 		t.Fatal(err)
 	}
+	runner := turn.New(turn.Options{Connectors: map[chat.BotType]bot.Connector{chat.BotWebhook: webhookbot.New(webhookbot.Options{AllowPrivate: true})},
+		Deadline: 5 * time.Second})
 	agents, err := st.ListAgents(ctx, service.DefaultAppID)
 	if err != nil || len(agents) == 0 {
 		t.Fatalf("agents %v: %v", agents, err)
@@ -147,6 +158,21 @@ func TestEachHandoffTriggerEmitsOneHandedOff(t *testing.T) {
 		{"change assignee", chat.HandoffTakeOver, func(id string) error {
 			_, err := svc.ChangeAssignee(ctx, admin, id, toAgent)
 			return err
+		}},
+		{"bot failed", chat.HandoffBotFailed, func(id string) error {
+			if _, _, err := svc.SendMessage(ctx, admin, id, service.SendInput{Text: "help", Sender: &chat.Sender{Type: chat.SenderContact}}); err != nil {
+				return err
+			}
+			turns, err := st.ClaimBotTurns(ctx, "node-1", time.Minute, 10)
+			if err != nil {
+				return err
+			}
+			for _, tr := range turns {
+				if err := svc.RunBotTurn(ctx, service.BotRun{Turn: tr, Runner: runner, Lease: time.Minute}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}},
 		{"assign (Kommunicate)", chat.HandoffTakeOver, func(id string) error {
 			_, _, err := svc.AssignConversation(ctx, admin, id, toAgent, service.AssignOptions{TakeOverFromBot: true})
