@@ -42,10 +42,12 @@ type Config struct {
 	WebhookAllowPrivate bool // SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE
 	// Outgoing webhooks: how long one request may take, how long an event
 	// is retried before it is given up, and how long an endpoint may fail
-	// without a success before it is disabled.
+	// without a success before it is disabled; how long finished events
+	// are kept.
 	WebhookTimeout      time.Duration // SWITCHBOARD_WEBHOOK_TIMEOUT
 	WebhookMaxAge       time.Duration // SWITCHBOARD_WEBHOOK_MAX_AGE
 	WebhookDisableAfter time.Duration // SWITCHBOARD_WEBHOOK_DISABLE_AFTER
+	WebhookRetention    time.Duration // SWITCHBOARD_WEBHOOK_RETENTION
 	// LexRuntimeEndpoint and LexModelsEndpoint point Lex bots whose
 	// settings name no endpoint at a VPC endpoint or a local runtime: AWS's
 	// standard variables, read here because no other package reads the
@@ -133,6 +135,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		{"SWITCHBOARD_WEBHOOK_TIMEOUT", &c.WebhookTimeout, 10 * time.Second},
 		{"SWITCHBOARD_WEBHOOK_MAX_AGE", &c.WebhookMaxAge, 24 * time.Hour},
 		{"SWITCHBOARD_WEBHOOK_DISABLE_AFTER", &c.WebhookDisableAfter, 24 * time.Hour},
+		{"SWITCHBOARD_WEBHOOK_RETENTION", &c.WebhookRetention, 7 * 24 * time.Hour},
 	} {
 		if *d.to, err = parsePositiveDuration(d.setting, getenv(d.setting), d.def); err != nil {
 			return Config{}, err

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -20,6 +21,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.WebhookAllowPrivate {
 		t.Fatal("webhooks must not reach private addresses unless the operator allows it")
+	}
+	if c.WebhookRetention != 7*24*time.Hour {
+		t.Fatalf("webhook retention %v, want 7 days", c.WebhookRetention)
 	}
 }
 
@@ -68,6 +72,7 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		"SWITCHBOARD_WEBHOOK_TIMEOUT":       {"SWITCHBOARD_WEBHOOK_TIMEOUT": "10"},
 		"SWITCHBOARD_WEBHOOK_MAX_AGE":       {"SWITCHBOARD_WEBHOOK_MAX_AGE": "-1h"},
 		"SWITCHBOARD_WEBHOOK_DISABLE_AFTER": {"SWITCHBOARD_WEBHOOK_DISABLE_AFTER": "0s"},
+		"SWITCHBOARD_WEBHOOK_RETENTION":     {"SWITCHBOARD_WEBHOOK_RETENTION": "a week"},
 		"SWITCHBOARD_UPLOAD_MAX_BYTES":      {"SWITCHBOARD_UPLOAD_MAX_BYTES": "-1"},
 		"SWITCHBOARD_ADMIN_PASSWORD":        {"SWITCHBOARD_ADMIN_PASSWORD": "short"},
 		"SWITCHBOARD_BOOTSTRAP_API_KEY":     {"SWITCHBOARD_BOOTSTRAP_API_KEY": "has space " + secret},

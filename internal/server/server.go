@@ -220,6 +220,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Timeout:      cfg.WebhookTimeout,
 		Retry:        webhook.Retry{MaxAge: cfg.WebhookMaxAge},
 		DisableAfter: cfg.WebhookDisableAfter,
+		Retention:    cfg.WebhookRetention,
 		AllowPrivate: cfg.WebhookAllowPrivate,
 		Logger:       log,
 	})

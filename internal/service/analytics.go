@@ -9,7 +9,7 @@ import (
 )
 
 // Analytics events are recorded right after the change they describe has
-// committed, each under a key that makes a repeat (a re-run bot turn, two
+// committed (handoffs excepted: see handoffFact), each under a key that makes a repeat (a re-run bot turn, two
 // nodes sweeping the same conversation) a no-op. A failure to record is
 // logged and never fails the change itself: the conversation matters more
 // than its statistics.
@@ -32,19 +32,22 @@ func (s *Service) recordBotResolved(ctx context.Context, appID, convID, botID, h
 		ConversationID: convID, BotID: botID, Reason: how})
 }
 
-// recordHandoff counts a bot's handoff to people (a bot-to-bot handoff is
-// not one: the conversation is still with a bot). action names what caused
-// it, so that a re-run of the same action counts once.
-func (s *Service) recordHandoff(ctx context.Context, appID, convID string, d chat.HandoffDecision, trig chat.Trigger, action string) {
+// handoffFact is the analytics fact of a bot's handoff to people (a
+// bot-to-bot handoff is not one: the conversation is still with a bot), or
+// nil. action names what caused it, so that a re-run of the same action
+// counts once. It is stored with the assignment itself (the store's
+// conversation change takes it), so the handoff's webhook event commits or
+// rolls back with the change.
+func handoffFact(appID, convID string, d chat.HandoffDecision, trig chat.Trigger, action string) *chat.AnalyticsEvent {
 	if d.Skipped || d.Assignee != nil && d.Assignee.Type == chat.AssigneeBot {
-		return
+		return nil
 	}
 	e := &chat.AnalyticsEvent{AppID: appID, Key: chat.HandoffKey(action), Kind: chat.AnalyticsHandedOff, ConversationID: convID,
 		BotID: d.FromBotID, Reason: string(d.Reason), Intent: trig.Intent}
 	if d.Assignee != nil {
 		e.AgentID = d.Assignee.ID
 	}
-	s.record(ctx, e)
+	return e
 }
 
 // recordResolved measures a conversation's first resolution (see

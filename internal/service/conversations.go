@@ -367,11 +367,13 @@ func (s *Service) ChangeAssignee(ctx context.Context, actor Actor, id string, to
 		return nil, err
 	}
 	var prev *chat.Assignee
+	fact := &chat.AnalyticsEvent{}
 	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
 		prev = c.Assignee
+		reassignFact(fact, c, to)
 		c.Assignee = to
 		return nil
-	})
+	}, fact)
 	if err != nil {
 		return nil, err
 	}
@@ -399,8 +401,9 @@ func isJSONNull(raw json.RawMessage) bool {
 // updateConversation is the one path every conversation change takes: the
 // store applies fn, and when the change is one the inbox shows (the store
 // then appended an inbox event, by the same rule) the app's inbox
-// subscribers, and the conversation's, are woken.
-func (s *Service) updateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
+// subscribers, and the conversation's, are woken. facts are analytics
+// events the decision filled in, stored in the change's own transaction.
+func (s *Service) updateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error, facts ...*chat.AnalyticsEvent) (*chat.Conversation, error) {
 	var before chat.Conversation
 	c, err := s.store.UpdateConversation(ctx, appID, id, func(c *chat.Conversation) error {
 		before = *c
@@ -410,7 +413,7 @@ func (s *Service) updateConversation(ctx context.Context, appID, id string, fn f
 			before.Assignee = &a
 		}
 		return fn(c)
-	})
+	}, facts...)
 	if err != nil {
 		return nil, err
 	}

@@ -68,11 +68,12 @@ func (s *Service) handoff(ctx context.Context, appID, convID string, trig chat.T
 	fromBot := d.FromBotID
 	d, err = s.commitHandoff(ctx, sc, d, keyPrefix, func(c *chat.Conversation) bool {
 		return c.Assignee != nil && c.Assignee.Type == chat.AssigneeBot && c.Assignee.ID == fromBot
+	}, func(d chat.HandoffDecision) *chat.AnalyticsEvent {
+		return handoffFact(appID, convID, d, trig, keyPrefix)
 	})
 	if err == nil && !d.Skipped {
 		s.log.InfoContext(ctx, "conversation handed off", "app", appID, "conversation", convID, "trigger", string(trig.Kind),
 			"from_bot", fromBot, "route", string(d.RouteReason), "fallback", string(d.Fallback), "status", d.Status.String())
-		s.recordHandoff(ctx, appID, convID, d, trig, keyPrefix)
 	}
 	return d, err
 }
@@ -83,8 +84,13 @@ func (s *Service) handoff(ctx context.Context, appID, convID string, trig chat.T
 // still says whether the conversation is still as the decision read it; if
 // not, nothing is written and d comes back Skipped. keyPrefix makes the two
 // posts idempotent for a caller that may repeat the commit after a crash.
-func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.HandoffDecision, keyPrefix string, still func(*chat.Conversation) bool) (chat.HandoffDecision, error) {
+// counts, when not nil, names the analytics fact of the finished decision
+// (nil for none), which is written in the same transaction as the
+// assignment: the handoff and its conversation.handed_off event commit
+// together.
+func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.HandoffDecision, keyPrefix string, still func(*chat.Conversation) bool, counts func(chat.HandoffDecision) *chat.AnalyticsEvent) (chat.HandoffDecision, error) {
 	appID, convID := sc.conv.AppID, sc.conv.ID
+	fact := &chat.AnalyticsEvent{}
 	// Decided on a read; written only if nothing moved since, so a
 	// take-over in between wins and this handoff does nothing.
 	write := func(d chat.HandoffDecision, c *chat.Conversation) error {
@@ -94,6 +100,14 @@ func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.Ha
 		c.Assignee = d.Assignee
 		c.Status = d.Status
 		c.TeamID = d.TeamID
+		// Reset first: the store may run this again on a retried
+		// transaction, with a different routing outcome.
+		*fact = chat.AnalyticsEvent{}
+		if counts != nil {
+			if e := counts(d); e != nil {
+				*fact = *e
+			}
+		}
 		return nil
 	}
 	var err error
@@ -110,9 +124,9 @@ func (s *Service) commitHandoff(ctx context.Context, sc *handoffScene, d chat.Ha
 		_, _, err = s.routeLocked(ctx, convID, in, func(r chat.RouteDecision, c *chat.Conversation) error {
 			d = pending.Routed(r, sc.agents)
 			return write(d, c)
-		})
+		}, fact)
 	} else {
-		_, err = s.updateConversation(ctx, appID, convID, func(c *chat.Conversation) error { return write(d, c) })
+		_, err = s.updateConversation(ctx, appID, convID, func(c *chat.Conversation) error { return write(d, c) }, fact)
 	}
 	if errors.Is(err, errMoved) {
 		d.Skipped, d.Reason = true, chat.HandoffNotBotAssigned
@@ -172,10 +186,25 @@ func (s *Service) afterHandoff(ctx context.Context, appID, convID string, d chat
 	return nil
 }
 
+// reassignFact fills fact, inside a direct reassignment of c to to, with
+// the take-over handoff it counts: a bot's conversation given straight to
+// a person (or to nobody) by the API skipped the handoff rules, but it is
+// still a handoff. Otherwise fact is left empty and records nothing.
+func reassignFact(fact *chat.AnalyticsEvent, c *chat.Conversation, to *chat.Assignee) {
+	*fact = chat.AnalyticsEvent{}
+	from := c.Assignee
+	if from == nil || from.Type != chat.AssigneeBot || to != nil && to.Type == chat.AssigneeBot {
+		return
+	}
+	d := chat.HandoffDecision{Reason: chat.HandoffTakeOver, FromBotID: from.ID, Assignee: to}
+	*fact = *handoffFact(c.AppID, c.ID, d, chat.Trigger{Kind: chat.TriggerTakeOver}, "reassign:"+chat.NewID())
+}
+
 // botLeft cancels the old bot's queued and running turns when a direct
 // reassignment takes a conversation from it: from then on that bot must
 // hear nothing and say nothing (SPEC §3), and a running turn's holder finds
-// its lease gone before it posts.
+// its lease gone before it posts. The handoff it counts was recorded with
+// the reassignment (reassignFact).
 func (s *Service) botLeft(ctx context.Context, appID, convID string, from, to *chat.Assignee) error {
 	if from == nil || from.Type != chat.AssigneeBot || to != nil && *to == *from {
 		return nil
@@ -186,11 +215,7 @@ func (s *Service) botLeft(ctx context.Context, appID, convID string, from, to *c
 	if to != nil && to.Type == chat.AssigneeBot {
 		return nil
 	}
-	// A bot's conversation given straight to a person (or to nobody) by the
-	// API is a take-over that skipped the handoff rules: it still counts as
-	// one, and the bot is still detached when the rules say so.
-	d := chat.HandoffDecision{Reason: chat.HandoffTakeOver, FromBotID: from.ID, Assignee: to}
-	s.recordHandoff(ctx, appID, convID, d, chat.Trigger{Kind: chat.TriggerTakeOver}, "reassign:"+chat.NewID())
+	// The bot is detached when the rules say so, as a handoff would.
 	conv, err := s.store.GetConversation(ctx, appID, convID)
 	if err != nil {
 		return err

@@ -119,12 +119,14 @@ func (s *Service) AssignConversation(ctx context.Context, actor Actor, id string
 	}
 	changed := false
 	var prev *chat.Assignee
+	fact := &chat.AnalyticsEvent{}
 	c, err := s.updateConversation(ctx, actor.AppID, id, func(c *chat.Conversation) error {
 		prev = c.Assignee
 		changed = c.Assignee == nil || *c.Assignee != *to
+		reassignFact(fact, c, to)
 		c.Assignee = &chat.Assignee{Type: to.Type, ID: to.ID}
 		return nil
-	})
+	}, fact)
 	if err != nil {
 		return nil, false, err
 	}

@@ -54,7 +54,7 @@ func needsRotation(d chat.RouteDecision) bool {
 // conversation in the same transaction. apply may refuse with an error,
 // and then nothing is written. Starts and handoffs both come here, so one
 // wheel per app or team serves both, on every node.
-func (s *Service) routeLocked(ctx context.Context, convID string, in chat.RouteInput, apply func(chat.RouteDecision, *chat.Conversation) error) (chat.RouteDecision, *chat.Conversation, error) {
+func (s *Service) routeLocked(ctx context.Context, convID string, in chat.RouteInput, apply func(chat.RouteDecision, *chat.Conversation) error, facts ...*chat.AnalyticsEvent) (chat.RouteDecision, *chat.Conversation, error) {
 	teamID := ""
 	if in.Team != nil {
 		teamID = in.Team.ID
@@ -81,7 +81,7 @@ func (s *Service) routeLocked(ctx context.Context, convID string, in chat.RouteI
 			return "", err
 		}
 		return d.Cursor, nil
-	})
+	}, facts...)
 	if err != nil {
 		return chat.RouteDecision{}, nil, err
 	}

@@ -121,16 +121,18 @@ func (s *Service) giveToAgent(ctx context.Context, conv *chat.Conversation, agen
 	}
 	changed := false
 	var prev *chat.Assignee
+	fact := &chat.AnalyticsEvent{}
 	c, err := s.updateConversation(ctx, appID, conv.ID, func(c *chat.Conversation) error {
 		prev = c.Assignee
 		to := chat.Assignee{Type: chat.AssigneeAgent, ID: agent.ID}
 		changed = c.Assignee == nil || *c.Assignee != to
+		reassignFact(fact, c, &to)
 		c.Assignee = &to
 		if c.Status == chat.StatusWaiting || c.Status == chat.StatusUnresponded {
 			c.Status = chat.StatusOpen
 		}
 		return nil
-	})
+	}, fact)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +189,7 @@ func (s *Service) giveToTeam(ctx context.Context, conv *chat.Conversation, teamI
 	before := sc.conv.Assignee
 	d, err := s.commitHandoff(ctx, sc, chat.HandoffDecision{Route: true, TeamID: teamID, Status: sc.conv.Status}, key, func(c *chat.Conversation) bool {
 		return sameAssignee(c.Assignee, before)
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}

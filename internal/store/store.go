@@ -90,7 +90,14 @@ type Store interface {
 	// returns an error nothing is written and that error is returned. When
 	// the change is one the inbox shows (chat.InboxKindFor), an inbox event
 	// is appended in the same transaction.
-	UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error)
+	//
+	// facts are analytics facts the change causes (a handoff), which fn
+	// fills in as it decides: each one with a Key is stored after the
+	// change in the same transaction, as RecordAnalytics would store it
+	// (its key makes a repeat a no-op), with its webhook event. So a crash
+	// can never keep the change and lose the event. A fact left without a
+	// Key records nothing.
+	UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error, facts ...*chat.AnalyticsEvent) (*chat.Conversation, error)
 	// AssignRoundRobin places a conversation with the round-robin cursor of
 	// the app (teamID "") or team locked: in one transaction it locks the
 	// cursor, reads it and the app's open-chat counts, lets decide change
@@ -100,12 +107,12 @@ type Store interface {
 	// cursor, so two never read the same cursor or the same counts: that is
 	// what makes round robin fair across nodes. decide runs under the locks
 	// and must be quick and pure (no store calls); when it fails nothing is
-	// written and its error is returned.
+	// written and its error is returned. facts are as UpdateConversation's.
 	//
 	// Lock order: the cursor row, then the conversation row, then the app
 	// row (inbox seq). No other transaction takes the cursor row, and all of
 	// them take conversation rows before the app row, so no cycle can form.
-	AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(RoundRobin, *chat.Conversation) (cursor string, err error)) (*chat.Conversation, error)
+	AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(RoundRobin, *chat.Conversation) (cursor string, err error), facts ...*chat.AnalyticsEvent) (*chat.Conversation, error)
 
 	// AppendMessage stores m as the conversation's next message. It returns
 	// only once the message is durable. Seqs are allocated per conversation,
@@ -314,6 +321,17 @@ type WebhookStore interface {
 	// RedeliverWebhook queues an event the endpoint was sent before once
 	// more, under the same event id.
 	RedeliverWebhook(ctx context.Context, appID, endpointID, eventID string) (*webhook.Delivery, error)
+	// PurgeWebhooks is the retention sweep, across apps: it deletes up to
+	// limit deliveries finished (delivered or given up) before before, then
+	// up to limit events older than before that no delivery refers to any
+	// more, then up to limit attempts beyond each endpoint's last
+	// webhook.LogSize. Every node may run it at any time.
+	PurgeWebhooks(ctx context.Context, before time.Time, limit int) (WebhookPurge, error)
+}
+
+// WebhookPurge counts what one PurgeWebhooks call deleted.
+type WebhookPurge struct {
+	Deliveries, Events, Attempts int64
 }
 
 // AppRules are an app's stored conversation rules and business hours.

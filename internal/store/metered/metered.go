@@ -150,13 +150,13 @@ func (m *Store) GetConversation(ctx context.Context, appID, id string) (*chat.Co
 func (m *Store) ListConversations(ctx context.Context, appID string, f store.ConversationFilter) (store.ConversationPage, error) {
 	return observe(m, "ListConversations", func() (store.ConversationPage, error) { return m.s.ListConversations(ctx, appID, f) })
 }
-func (m *Store) UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
-	return observe(m, "UpdateConversation", func() (*chat.Conversation, error) { return m.s.UpdateConversation(ctx, appID, id, fn) })
+func (m *Store) UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error, facts ...*chat.AnalyticsEvent) (*chat.Conversation, error) {
+	return observe(m, "UpdateConversation", func() (*chat.Conversation, error) { return m.s.UpdateConversation(ctx, appID, id, fn, facts...) })
 }
 
-func (m *Store) AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(store.RoundRobin, *chat.Conversation) (string, error)) (*chat.Conversation, error) {
+func (m *Store) AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(store.RoundRobin, *chat.Conversation) (string, error), facts ...*chat.AnalyticsEvent) (*chat.Conversation, error) {
 	return observe(m, "AssignRoundRobin", func() (*chat.Conversation, error) {
-		return m.s.AssignRoundRobin(ctx, appID, teamID, conversationID, decide)
+		return m.s.AssignRoundRobin(ctx, appID, teamID, conversationID, decide, facts...)
 	})
 }
 
@@ -350,4 +350,7 @@ func (m *Store) RedeliverWebhook(ctx context.Context, appID, endpointID, eventID
 	return observe(m, "RedeliverWebhook", func() (*webhook.Delivery, error) {
 		return m.s.RedeliverWebhook(ctx, appID, endpointID, eventID)
 	})
+}
+func (m *Store) PurgeWebhooks(ctx context.Context, before time.Time, limit int) (store.WebhookPurge, error) {
+	return observe(m, "PurgeWebhooks", func() (store.WebhookPurge, error) { return m.s.PurgeWebhooks(ctx, before, limit) })
 }

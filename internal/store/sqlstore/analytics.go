@@ -40,15 +40,9 @@ func trimLabel(s string) string {
 }
 
 func (s *Store) RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (bool, error) {
-	if e.Key == "" || len(e.Key) > maxEventKey {
-		return false, chat.FieldError("key", "an analytics event needs a key of at most %d bytes", maxEventKey)
+	if err := checkEvent(e); err != nil {
+		return false, err
 	}
-	switch e.Kind {
-	case chat.AnalyticsBotResolved, chat.AnalyticsHandedOff, chat.AnalyticsFirstResponse, chat.AnalyticsCSAT, chat.AnalyticsResolved:
-	default:
-		return false, chat.FieldError("kind", "unknown analytics event kind %q", e.Kind)
-	}
-	e.Reason, e.Intent = trimLabel(e.Reason), trimLabel(e.Intent)
 	created := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -56,6 +50,42 @@ func (s *Store) RecordAnalytics(ctx context.Context, e *chat.AnalyticsEvent) (bo
 		return err
 	})
 	return created, err
+}
+
+// checkEvent refuses an event the store cannot keep and trims its labels.
+func checkEvent(e *chat.AnalyticsEvent) error {
+	if e.Key == "" || len(e.Key) > maxEventKey {
+		return chat.FieldError("key", "an analytics event needs a key of at most %d bytes", maxEventKey)
+	}
+	switch e.Kind {
+	case chat.AnalyticsBotResolved, chat.AnalyticsHandedOff, chat.AnalyticsFirstResponse, chat.AnalyticsCSAT, chat.AnalyticsResolved:
+	default:
+		return chat.FieldError("kind", "unknown analytics event kind %q", e.Kind)
+	}
+	e.Reason, e.Intent = trimLabel(e.Reason), trimLabel(e.Intent)
+	return nil
+}
+
+// recordFacts stores, inside a conversation change's transaction, the
+// facts its decision filled in (store.Store's UpdateConversation). A fact
+// left without a key records nothing; one for another conversation is a
+// caller's bug and fails the change.
+func (s *Store) recordFacts(ctx context.Context, tx *sql.Tx, c *chat.Conversation, facts []*chat.AnalyticsEvent) error {
+	for _, e := range facts {
+		if e == nil || e.Key == "" {
+			continue
+		}
+		if e.AppID != c.AppID || e.ConversationID != c.ID {
+			return fmt.Errorf("record analytics: a fact of conversation %s recorded with %s", e.ConversationID, c.ID)
+		}
+		if err := checkEvent(e); err != nil {
+			return err
+		}
+		if _, err := s.recordEventTx(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recordEventTx inserts e unless its key is taken, and then reads the

@@ -232,12 +232,14 @@ func (s *Store) ListConversations(ctx context.Context, appID string, f store.Con
 // UpdateConversation holds the row lock (PostgreSQL) or the single writer
 // (SQLite) while fn runs, so fn must be quick and must not call the store.
 // The conversation row is locked before the app row (see appendInbox).
-func (s *Store) UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error) (*chat.Conversation, error) {
+func (s *Store) UpdateConversation(ctx context.Context, appID, id string, fn func(*chat.Conversation) error, facts ...*chat.AnalyticsEvent) (*chat.Conversation, error) {
 	var out *chat.Conversation
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = s.updateConversationTx(ctx, tx, appID, id, fn)
-		return err
+		if out, err = s.updateConversationTx(ctx, tx, appID, id, fn); err != nil {
+			return err
+		}
+		return s.recordFacts(ctx, tx, out, facts)
 	})
 	return out, err
 }

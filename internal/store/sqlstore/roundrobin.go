@@ -18,7 +18,7 @@ import (
 // order "cursor, conversation, app" cannot close a cycle with the message
 // group commit (conversation rows only) or UpdateConversation
 // (conversation, then app).
-func (s *Store) AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(store.RoundRobin, *chat.Conversation) (string, error)) (*chat.Conversation, error) {
+func (s *Store) AssignRoundRobin(ctx context.Context, appID, teamID, conversationID string, decide func(store.RoundRobin, *chat.Conversation) (string, error), facts ...*chat.AnalyticsEvent) (*chat.Conversation, error) {
 	var out *chat.Conversation
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.requireApp(ctx, tx, appID); err != nil {
@@ -50,6 +50,9 @@ func (s *Store) AssignRoundRobin(ctx context.Context, appID, teamID, conversatio
 			return err
 		})
 		if err != nil {
+			return err
+		}
+		if err := s.recordFacts(ctx, tx, out, facts); err != nil {
 			return err
 		}
 		if cursor != rr.Cursor {

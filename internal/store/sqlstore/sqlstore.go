@@ -57,6 +57,10 @@ type Store struct {
 	batch    batchSQL
 	appends  *batcher[*appendReq]
 
+	// Statements prepared once, for the hottest queries of fixed text.
+	stmtMu sync.Mutex
+	claim  *sql.Stmt
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -103,7 +107,12 @@ func New(cfg Config) (*Store, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.appends.close()
-		s.closeErr = s.db.Close()
+		s.stmtMu.Lock()
+		if s.claim != nil {
+			s.closeErr = s.claim.Close()
+		}
+		s.stmtMu.Unlock()
+		s.closeErr = errors.Join(s.closeErr, s.db.Close())
 		if s.wdb != s.db {
 			s.closeErr = errors.Join(s.closeErr, s.wdb.Close())
 		}

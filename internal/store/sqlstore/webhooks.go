@@ -223,24 +223,14 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease
 		return nil, chat.FieldError("limit", "limit must be positive")
 	}
 	limit = min(limit, maxClaim)
+	claim, err := s.claimStmt(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []webhook.Delivery
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		lock := ""
-		if s.flavor == Postgres {
-			lock = " FOR UPDATE OF d SKIP LOCKED"
-		}
-		rows, err := tx.QueryContext(ctx, s.q("SELECT "+deliveryCols+`, e.body, e.created_at, p.url, p.sealed
-			FROM webhook_deliveries d
-			JOIN webhook_events e ON e.id = d.event_id
-			JOIN webhook_endpoints p ON p.id = d.endpoint_id
-			WHERE d.state IN ('pending', 'running') -- lets the partial queue index serve the scan
-			  AND ((d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'running' AND d.lease_expires_at <= ?))
-			  AND p.enabled
-			  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
-				WHERE o.endpoint_id = d.endpoint_id AND o.conversation_id = d.conversation_id
-				  AND o.state IN ('pending', 'running') AND o.n < d.n)
-			ORDER BY d.n LIMIT ?`+lock), micros(now), micros(now), limit)
+		rows, err := tx.StmtContext(ctx, claim).QueryContext(ctx, micros(now), micros(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim webhook deliveries: %w", err)
 		}
@@ -286,6 +276,44 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease
 		return nil, err
 	}
 	return out, nil
+}
+
+// claimStmt is the claim's query, prepared once: it runs several times a
+// second with the same text, and on SQLite preparing it afresh each time
+// cost about as much CPU as running it (docs/benchmarks.md). Prepared
+// outside any transaction, since SQLite's writer has a single connection
+// which the transaction would hold.
+func (s *Store) claimStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.claim != nil {
+		return s.claim, nil
+	}
+	lock := ""
+	if s.flavor == Postgres {
+		lock = " FOR UPDATE OF d SKIP LOCKED"
+	}
+	// A delivery may go when it is its conversation's head for its
+	// endpoint (the open one with the lowest n) and is due. The heads are
+	// found first, from the open index in one ordered pass, and only they
+	// are joined and sorted: testing every open delivery for an older open
+	// one instead cost a probe per queued delivery on every claim, which
+	// on PostgreSQL made a claim cost as much as the queue was long.
+	st, err := s.wdb.PrepareContext(ctx, s.q(`WITH heads AS (SELECT MIN(n) AS n FROM webhook_deliveries
+			WHERE state IN ('pending', 'running') GROUP BY endpoint_id, conversation_id)
+		SELECT `+deliveryCols+`, e.body, e.created_at, p.url, p.sealed
+		FROM heads h
+		JOIN webhook_deliveries d ON d.n = h.n
+		JOIN webhook_events e ON e.id = d.event_id
+		JOIN webhook_endpoints p ON p.id = d.endpoint_id
+		WHERE ((d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'running' AND d.lease_expires_at <= ?))
+		  AND p.enabled
+		ORDER BY d.n LIMIT ?`+lock))
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: prepare: %w", err)
+	}
+	s.claim = st
+	return st, nil
 }
 
 // FinishWebhookDelivery records an attempt in the delivery log and moves

@@ -26,6 +26,8 @@ func RunWebhooks(t *testing.T, open func(t *testing.T, clock store.Clock) store.
 		{"OutboxConversations", testOutboxConversations},
 		{"OutboxAnalytics", testOutboxAnalytics},
 		{"OutboxRollsBack", testOutboxRollsBack},
+		{"OutboxHandoffWithChange", testOutboxHandoffWithChange},
+		{"Retention", testWebhookRetention},
 		{"DeliveryOrderAndRetry", testDeliveryOrderAndRetry},
 		{"DeliveryLease", testDeliveryLease},
 		{"AutoDisable", testWebhookAutoDisable},

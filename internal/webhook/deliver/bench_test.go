@@ -1,42 +1,90 @@
 package deliver_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/store/postgres/pgtest"
+	"github.com/switchboard-chat/switchboard/internal/webhook"
 	"github.com/switchboard-chat/switchboard/internal/webhook/deliver"
 )
 
-// BenchmarkWebhookDelivery measures outgoing webhooks on one node with
-// SQLite, against an instant receiver on loopback (docs/benchmarks.md).
-// Run it with -benchtime 1x.
+// BenchmarkWebhookDelivery measures outgoing webhooks on one node, on
+// SQLite and on PostgreSQL (skipped without SWITCHBOARD_TEST_POSTGRES),
+// against an instant receiver on loopback (docs/benchmarks.md). Run it
+// with -benchtime 1x.
 func BenchmarkWebhookDelivery(b *testing.B) {
-	// drain: events queued while no worker runs, then one worker started;
-	// deliveries per second until the receiver has them all.
-	b.Run("drain", func(b *testing.B) {
-		for range b.N {
-			benchDrain(b, 10000, 256)
-		}
-	})
-	// latency: messages sent through the service at a steady rate while the
-	// worker runs; the delay from the message's creation (its createdAt,
-	// stamped in the commit that makes it durable) to the receiver
-	// getting the event.
-	for _, rate := range []int{200, 1000} {
-		b.Run(fmt.Sprint("latency-", rate, "per-s"), func(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *fixture
+	}{{"sqlite", newFixture}, {"postgres", postgresFixture}} {
+		// drain: events queued while no worker runs, then one worker
+		// started; deliveries per second until the receiver has them all.
+		// The baseline, measured first in the same run against the same
+		// receiver, is a bare HTTP client sending as many requests with
+		// as many in flight: what the receiver and loopback allow.
+		b.Run(db.name+"/drain", func(b *testing.B) {
 			for range b.N {
-				benchLatency(b, 5*rate, rate, 64)
+				benchDrain(b, db.open(b), 10000, 256)
 			}
 		})
+		// latency: messages sent through the service at a steady rate
+		// while the worker runs; the delay from the message's creation
+		// (its createdAt, stamped in the commit that makes it durable) to
+		// the receiver getting the event.
+		for _, rate := range []int{200, 1000} {
+			b.Run(fmt.Sprint(db.name, "/latency-", rate, "per-s"), func(b *testing.B) {
+				for range b.N {
+					benchLatency(b, db.open(b), 5*rate, rate, 64)
+				}
+			})
+		}
 	}
+}
+
+func postgresFixture(t testing.TB) *fixture {
+	bs := bus.NewLocal()
+	svcs, stores := postgresNodes(t, pgtest.URL(t), 1, bs)
+	return fixtureOn(t, svcs[0], stores[0], bs)
+}
+
+// bareRate sends n requests with body to url from a plain keep-alive HTTP
+// client, inflight at a time, and returns requests per second.
+func bareRate(b *testing.B, url string, body []byte, n, inflight int) float64 {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: inflight, MaxIdleConnsPerHost: inflight}}
+	defer client.CloseIdleConnections()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds()
 }
 
 // benchReceiver answers 204 at once and reports each event's body.
@@ -55,12 +103,14 @@ func benchConvs(f *fixture, n int) []chat.Conversation {
 	return out
 }
 
-func benchDrain(b *testing.B, events, convs int) {
+func benchDrain(b *testing.B, f *fixture, events, convs int) {
 	var mu sync.Mutex
 	got := map[string]bool{}
 	done := make(chan struct{})
-	f := newFixture(b)
 	rc := benchReceiver(b, func(id string, _ []byte) {
+		if id == "" {
+			return // the baseline's bare requests
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		got[id] = true
@@ -70,9 +120,16 @@ func benchDrain(b *testing.B, events, convs int) {
 	})
 	f.endpoint(rc.URL, service.WebhookInput{})
 	cs := benchConvs(f, convs)
+	var last *chat.Message
 	for i := range events {
-		f.say(cs[i%convs].ID, "m")
+		last = f.say(cs[i%convs].ID, "m")
 	}
+	ev, err := webhook.MessageEvent(last, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The baseline sends bodies as big as the events'.
+	bare := bareRate(b, rc.URL, bytes.Repeat([]byte("x"), len(ev.Body)), events, deliver.DefaultConcurrency)
 	b.ResetTimer()
 	start := time.Now()
 	f.worker(deliver.Options{AllowPrivate: true})
@@ -83,14 +140,16 @@ func benchDrain(b *testing.B, events, convs int) {
 		defer mu.Unlock()
 		b.Fatalf("drained only %d of %d in 60 s", len(got), events)
 	}
-	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "deliveries/s")
+	rate := float64(events) / time.Since(start).Seconds()
+	b.ReportMetric(rate, "deliveries/s")
+	b.ReportMetric(bare, "bare-req/s")
+	b.ReportMetric(rate/bare, "of-bare")
 }
 
-func benchLatency(b *testing.B, events, rate, convs int) {
+func benchLatency(b *testing.B, f *fixture, events, rate, convs int) {
 	var mu sync.Mutex
 	var delays []time.Duration
 	done := make(chan struct{})
-	f := newFixture(b)
 	rc := benchReceiver(b, func(_ string, body []byte) {
 		now := time.Now()
 		var ev struct{ Data chat.Message }

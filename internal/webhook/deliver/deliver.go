@@ -44,6 +44,16 @@ const (
 	DefaultMaxResponseBytes   = 64 << 10
 	DefaultDisableAfter       = 24 * time.Hour
 	DefaultDisableMinFailures = 20
+	DefaultRetention          = 7 * 24 * time.Hour
+	DefaultSweepEvery         = 10 * time.Minute
+)
+
+// Bounds of one retention sweep: rows per statement, and statements per
+// sweep, so that a backlog (a retention shortened, a node long down) is
+// worked off over several sweeps rather than in one long burst.
+const (
+	sweepBatch   = 1000
+	sweepBatches = 100
 )
 
 // BusTypeDisabled is the bus event announcing that an endpoint was
@@ -79,7 +89,13 @@ type Options struct {
 	AllowPrivate bool
 	// MaxResponseBytes bounds how much of a response is read.
 	MaxResponseBytes int64
-	Logger           *slog.Logger
+	// Retention is how long finished deliveries and their events are kept
+	// (SWITCHBOARD_WEBHOOK_RETENTION); SweepEvery is how often this node
+	// deletes what is older. Every node sweeps: the deletes are small and
+	// two nodes sweeping at once only find each other's rows gone.
+	Retention  time.Duration
+	SweepEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Worker delivers webhooks until closed.
@@ -131,6 +147,12 @@ func New(o Options) *Worker {
 	if o.MaxResponseBytes <= 0 {
 		o.MaxResponseBytes = DefaultMaxResponseBytes
 	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.SweepEvery <= 0 {
+		o.SweepEvery = DefaultSweepEvery
+	}
 	w := &Worker{o: o, log: o.Logger, wake: make(chan struct{}, 1), finishes: make(chan *finishReq), stopFinish: make(chan struct{})}
 	if w.log == nil {
 		w.log = slog.Default()
@@ -176,12 +198,58 @@ func (w *Worker) Start(ctx context.Context) {
 		defer w.finisher.Done()
 		w.finishLoop()
 	}()
-	w.wg.Add(1)
+	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
 		defer unsub()
 		w.loop(ctx)
 	}()
+	go func() {
+		defer w.wg.Done()
+		w.sweepLoop(ctx)
+	}()
+}
+
+// sweepLoop runs the retention sweep now and then every SweepEvery.
+func (w *Worker) sweepLoop(ctx context.Context) {
+	tick := time.NewTicker(w.o.SweepEvery)
+	defer tick.Stop()
+	for {
+		w.Sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Sweep deletes finished deliveries and events older than the retention,
+// and attempts beyond each endpoint's log, in bounded batches until a
+// batch finds less than it may delete. It reports what it deleted.
+func (w *Worker) Sweep(ctx context.Context) store.WebhookPurge {
+	var total store.WebhookPurge
+	for range sweepBatches {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		p, err := w.o.Store.PurgeWebhooks(cctx, time.Now().Add(-w.o.Retention), sweepBatch)
+		cancel()
+		total.Deliveries += p.Deliveries
+		total.Events += p.Events
+		total.Attempts += p.Attempts
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.WarnContext(ctx, "sweeping old webhook deliveries failed", "err", err)
+			}
+			break
+		}
+		if p.Deliveries < sweepBatch && p.Events < sweepBatch && p.Attempts < sweepBatch {
+			break
+		}
+	}
+	if total != (store.WebhookPurge{}) {
+		w.log.InfoContext(ctx, "swept old webhook deliveries", "deliveries", total.Deliveries, "events", total.Events, "attempts", total.Attempts)
+	}
+	return total
 }
 
 // Close stops claiming and waits for the requests in flight; those cut

@@ -446,15 +446,15 @@ func TestAutoDisable(t *testing.T) {
 
 // TestTwoNodesPostgres runs two workers on two stores sharing one
 // PostgreSQL database: every event is delivered, and none by both nodes.
-func TestTwoNodesPostgres(t *testing.T) {
-	url := pgtest.URL(t)
+// postgresNodes opens n services, as n nodes would, on the PostgreSQL
+// database at url, sharing the bus b.
+func postgresNodes(t testing.TB, url string, n int, b bus.Bus) ([]*service.Service, []store.Store) {
 	ctx := context.Background()
 	keys, err := auth.NewKeyring(bytes.Repeat([]byte{9}, auth.MasterKeyLen))
 	must(t, err)
-	b := bus.NewLocal()
 	var svcs []*service.Service
 	var stores []store.Store
-	for range 2 {
+	for range n {
 		st, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8})
 		must(t, err)
 		t.Cleanup(func() { st.Close() })
@@ -466,6 +466,12 @@ func TestTwoNodesPostgres(t *testing.T) {
 		must(t, err)
 		svcs, stores = append(svcs, svc), append(stores, st)
 	}
+	return svcs, stores
+}
+
+func TestTwoNodesPostgres(t *testing.T) {
+	b := bus.NewLocal()
+	svcs, stores := postgresNodes(t, pgtest.URL(t), 2, b)
 	var mu sync.Mutex
 	byID := map[string]int{}
 	rc := newReceiver(t, func(_ int, r received, w http.ResponseWriter) {
@@ -510,5 +516,45 @@ func TestTwoNodesPostgres(t *testing.T) {
 	}
 	if total := len(rc.requests()); total != len(convs)*per {
 		t.Fatalf("%d requests for %d events", total, len(convs)*per)
+	}
+}
+
+// The worker's retention sweep deletes delivered events once they are
+// older than the retention, and leaves a delivery that is still being
+// retried alone.
+func TestRetentionSweep(t *testing.T) {
+	f := newFixture(t)
+	var failing atomic.Bool
+	rc := newReceiver(t, func(_ int, r received, w http.ResponseWriter) {
+		var b struct{ Data chat.Message }
+		if json.Unmarshal(r.body, &b) == nil && b.Data.Text == "stuck" {
+			failing.Store(true)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	ep := f.endpoint(rc.URL, service.WebhookInput{})
+	stuck := f.newConv()
+	for i := range 20 {
+		f.say(f.conv.ID, fmt.Sprint(i))
+	}
+	f.say(stuck.ID, "stuck")
+	list := func() []webhook.Delivery {
+		ds, err := f.store.ListWebhookDeliveries(context.Background(), f.actor.AppID, ep.ID, 100)
+		must(t, err)
+		return ds
+	}
+	// Retried for an hour, never sooner than a minute apart: it stays open.
+	f.worker(deliver.Options{AllowPrivate: true, Retention: 300 * time.Millisecond, SweepEvery: 50 * time.Millisecond,
+		Retry: webhook.Retry{Base: time.Minute, Max: time.Minute, MaxAge: time.Hour}})
+	eventually(t, "the stuck delivery tried once", failing.Load)
+	eventually(t, "delivered events swept", func() bool { return len(list()) == 1 })
+	ds := list()
+	if ds[0].ConversationID != stuck.ID || ds[0].State != webhook.DeliveryPending {
+		t.Fatalf("the sweep left %+v, want the pending delivery of %s", ds[0], stuck.ID)
+	}
+	if n := len(rc.requests()); n != 21 {
+		t.Fatalf("receiver got %d requests, want 21", n)
 	}
 }
