@@ -88,6 +88,11 @@ func (c *E2EConfig) check() error {
 	case c.Soak && c.Duration < time.Minute:
 		return errors.New("-soak needs -duration of at least 1m to see a trend")
 	}
+	if c.Spawn != nil {
+		if err := c.Spawn.check(); err != nil {
+			return err
+		}
+	}
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
 	}
