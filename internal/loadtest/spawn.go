@@ -94,14 +94,6 @@ func (c *cluster) urls() []string {
 	return out
 }
 
-func (c *cluster) pids() []int {
-	out := make([]int, len(c.nodes))
-	for i, n := range c.nodes {
-		out[i] = n.cmd.Process.Pid
-	}
-	return out
-}
-
 // readyTimeout bounds a node's start, migrations included.
 const readyTimeout = 60 * time.Second
 
