@@ -118,8 +118,11 @@ func RunE2E(ctx context.Context, cfg E2EConfig) (*E2EReport, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	if lim, err := raiseFileLimit(); err == nil && lim < uint64(4*cfg.Contacts+2*cfg.Agents+256) {
-		return nil, fmt.Errorf("this run needs about %d open files but the limit is %d: raise it with `ulimit -n`", 4*cfg.Contacts+256, lim)
+	// Per contact: the baseline's two connections and their server ends,
+	// then a socket and an HTTP connection; per agent a socket and HTTP.
+	need := uint64(4*cfg.Contacts + 2*cfg.Agents + 256)
+	if lim, err := raiseFileLimit(); err == nil && lim < need {
+		return nil, fmt.Errorf("this run needs about %d open files but the limit is %d: raise it with `ulimit -n`", need, lim)
 	}
 	rep := &E2EReport{Contacts: cfg.Contacts, Agents: cfg.Agents, Bot: cfg.Bot, Rate: cfg.Rate,
 		Duration: cfg.Duration.String(), HandoffShare: cfg.HandoffShare}

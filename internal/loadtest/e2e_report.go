@@ -74,7 +74,8 @@ type E2EResult struct {
 	ClientCPUSeconds float64   `json:"clientCpuSeconds"`
 	Nodes            []NodeUse `json:"nodes"`
 	Samples          []Sample  `json:"samples,omitempty"`
-	nodeExited       bool
+	// NodeExited is set when a spawned node's process ended during the run.
+	NodeExited bool `json:"nodeExited,omitempty"`
 }
 
 // NodeUse is one node's resource use over the load.
@@ -128,7 +129,7 @@ func (s *E2EResult) errorTotal() int64 {
 	for _, v := range s.Errors {
 		n += v
 	}
-	if s.nodeExited {
+	if s.NodeExited {
 		n++
 	}
 	return n + int64(s.MetricsErrors)
@@ -188,7 +189,7 @@ func (r *E2EReport) print(w io.Writer) {
 	if s.MetricsErrors > 0 {
 		fmt.Fprintf(w, "; metrics reads failed %d", s.MetricsErrors)
 	}
-	if s.nodeExited {
+	if s.NodeExited {
 		fmt.Fprint(w, "; a node exited during the run")
 	}
 	fmt.Fprintln(w)

@@ -100,7 +100,7 @@ func (m *monitor) end(ctx context.Context, r *E2EResult, window time.Duration) {
 			n := m.cl.nodes[i]
 			use.PID = n.cmd.Process.Pid
 			if !n.alive() {
-				r.nodeExited = true
+				r.NodeExited = true
 			} else if hwm := peakRSS(use.PID); hwm > 0 {
 				use.PeakRSSMiB, use.PeakFrom = hwm/(1<<20), "kernel VmHWM"
 			}
