@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/bus/natsbus/natstest"
 	"github.com/switchboard-chat/switchboard/internal/loadtest"
@@ -125,5 +128,25 @@ func TestBenchE2EFlags(t *testing.T) {
 		if err == nil {
 			t.Errorf("bench e2e %s: accepted", strings.Join(args, " "))
 		}
+	}
+}
+
+// TestBenchE2EFailingBotIsAnError: when the bot cannot answer, the node
+// posts a notice in the bot's name; the bench must count it as an error,
+// not as a reply. The spawned node refuses the loopback webhook bot.
+func TestBenchE2EFailingBotIsAnError(t *testing.T) {
+	t.Setenv(nodeEnv, "1")
+	var out, log bytes.Buffer
+	rep, err := loadtest.RunE2E(context.Background(), loadtest.E2EConfig{
+		Spawn: &loadtest.Spawn{Store: "sqlite", Nodes: 1, Command: []string{os.Args[0], "bench", "node"},
+			Env: []string{"SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE=false"}, Log: &log},
+		Contacts: 2, Bot: "webhook", Rate: 4, Duration: 2 * time.Second, JSON: true, Out: &out, Log: &log,
+	})
+	if !errors.Is(err, loadtest.ErrE2E) {
+		t.Fatalf("err = %v, want ErrE2E\n%s\n%s", err, out.String(), log.String())
+	}
+	s := rep.Switchboard
+	if s.Errors["bot failure notice"] == 0 || s.BotReply.N != 0 {
+		t.Fatalf("errors %v, bot replies %d: the failure notices were not told from replies", s.Errors, s.BotReply.N)
 	}
 }
