@@ -430,7 +430,8 @@ func (e *e2e) key(c *contact, k int64) string {
 	return "b-" + e.run + "-" + strconv.Itoa(c.i) + "-" + strconv.FormatInt(k, 10)
 }
 
-// send writes the contact's message and waits for its ack.
+// send makes w what the contact awaits and writes its message; the
+// caller waits for the ack and the reply.
 func (e *e2e) send(c *contact, w *waiter, text string) bool {
 	// Set before the reader can see w; it reads them under c.mu.
 	w.text, w.sent = text, time.Now()
