@@ -28,12 +28,21 @@ flags:
 
 // bench runs a load generator against a running node; it never starts one.
 func bench(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "lex" {
-		return benchLex(args[1:], getenv, stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "lex":
+			return benchLex(args[1:], getenv, stdout, stderr)
+		case "e2e":
+			return benchE2E(args[1:], false, getenv, stdout, stderr)
+		case "soak":
+			return benchE2E(args[1:], true, getenv, stdout, stderr)
+		case "node":
+			return benchNode(args[1:], getenv, stdout, stderr)
+		}
 	}
 	if len(args) == 0 || args[0] != "ws" {
 		fmt.Fprint(stderr, benchUsage)
-		return errors.New("bench: the benchmarks are `bench ws` and `bench lex`")
+		return errors.New("bench: the benchmarks are `bench ws`, `bench e2e`, `bench soak` and `bench lex`")
 	}
 	fs := flag.NewFlagSet("bench ws", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -14,8 +14,8 @@ type latencies []time.Duration
 
 // summary is what the report prints for one latency sample.
 type summary struct {
-	N                  int
-	P50, P90, P99, Max time.Duration
+	N                       int
+	P50, P90, P95, P99, Max time.Duration
 }
 
 func (l latencies) summarize() summary {
@@ -27,6 +27,7 @@ func (l latencies) summarize() summary {
 	}
 	out.P50 = percentile(s, 50)
 	out.P90 = percentile(s, 90)
+	out.P95 = percentile(s, 95)
 	out.P99 = percentile(s, 99)
 	out.Max = s[len(s)-1]
 	return out

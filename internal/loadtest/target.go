@@ -1,9 +1,7 @@
 package loadtest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -160,34 +158,8 @@ func (s *switchboard) createRoom(ctx context.Context, run string, i int) (room, 
 }
 
 func (s *switchboard) call(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, s.base[0]+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.apiKey)
-	resp, err := s.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
-		hint := ""
-		if resp.StatusCode == http.StatusUnauthorized {
-			hint = " (check -api-key)"
-		}
-		return fmt.Errorf("%s %s: %s%s: %s", method, path, resp.Status, hint, strings.TrimSpace(string(data)))
-	}
-	return json.Unmarshal(data, out)
+	_, err := doJSON(ctx, s.http, method, s.base[0], path, bearer(s.apiKey), body, out)
+	return err
 }
 
 func (s *switchboard) dial(ctx context.Context, node, i int, r room) (*websocket.Conn, error) {
