@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -59,6 +60,10 @@ type Config struct {
 	// Email is the relay of the fallback emails (SWITCHBOARD_SMTP_*); off
 	// unless SWITCHBOARD_SMTP_ADDR is set.
 	Email Email
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// Forwarded headers name the client for per-address limits; empty
+	// trusts none.
+	TrustedProxies []netip.Prefix // SWITCHBOARD_TRUSTED_PROXIES
 }
 
 // Defaults for settings that have one.
@@ -145,6 +150,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.Email, err = loadEmail(getenv); err != nil {
+		return Config{}, err
+	}
+	if c.TrustedProxies, err = parseTrustedProxies(getenv("SWITCHBOARD_TRUSTED_PROXIES")); err != nil {
 		return Config{}, err
 	}
 	if c.UploadMaxBytes, err = strconv.ParseInt(*uploadMax, 10, 64); err != nil || c.UploadMaxBytes < 1 || c.UploadMaxBytes > 1<<30 {

@@ -62,7 +62,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	token, sess, agent, err := s.svc.LoginFrom(r.Context(), clientIP(r), in.Email, in.Password)
+	token, sess, agent, err := s.svc.LoginFrom(r.Context(), s.clientIP(r), in.Email, in.Password)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -51,6 +52,10 @@ type Options struct {
 	// for example "/rest/ws/". They get the same recovery, logging and
 	// metrics as the API's own routes.
 	Mount map[string]http.Handler
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client for per-address limits (see httpx.ClientAddr); nil trusts
+	// none.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultUploadMaxBytes is the upload limit when Options leaves it zero.
@@ -67,6 +72,7 @@ type server struct {
 	metrics     *metrics
 	metricsHTTP http.Handler
 	openapiJSON []byte
+	trusted     []netip.Prefix
 }
 
 // New builds the handler for the whole HTTP surface of the server.
@@ -79,6 +85,7 @@ func New(o Options) http.Handler {
 		uploadMax: o.UploadMaxBytes,
 		ready:     o.Ready,
 		mux:       http.NewServeMux(),
+		trusted:   o.TrustedProxies,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))

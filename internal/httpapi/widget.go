@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -35,7 +34,7 @@ type participantJSON struct {
 }
 
 func (s *server) widgetSession(w http.ResponseWriter, r *http.Request) error {
-	if !widgetLimiter(s).allow(clientIP(r), time.Now()) {
+	if !widgetLimiter(s).allow(s.clientIP(r), time.Now()) {
 		return chat.Errorf(chat.CodeRateLimited, "too many widget sessions from this address: try again in a minute")
 	}
 	var in service.WidgetSessionInput
@@ -131,14 +130,10 @@ func (s *server) startWidgetConversation(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
-// clientIP is the peer's address. Forwarding headers are not trusted: any
-// client can set them, and a limit keyed on them limits nothing.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// clientIP is the address per-address limits key on: the peer's, or the
+// client's as named by a trusted proxy.
+func (s *server) clientIP(r *http.Request) string {
+	return httpx.ClientAddr(r, s.trusted).String()
 }
 
 // Widget sessions per address: a burst for a household or an office behind

@@ -19,8 +19,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +54,11 @@ type Options struct {
 	PublicURL string
 	// Registry receives the gateway's metrics; nil keeps them private.
 	Registry *prometheus.Registry
+
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client that MaxConnsPerIP counts (see httpx.ClientAddr); nil
+	// trusts none, and every client behind a proxy shares its address.
+	TrustedProxies []netip.Prefix
 
 	MaxConnsPerIP     int // 0 → 256
 	MaxConnsPerApp    int // 0 → 20000
@@ -251,7 +256,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, g.log, chat.Errorf(chat.CodeInvalid, "this endpoint speaks WebSocket only: send an Upgrade request"))
 		return
 	}
-	ip := clientIP(r)
+	ip := httpx.ClientAddr(r, g.o.TrustedProxies).String()
 	g.mu.Lock()
 	if g.closing {
 		g.mu.Unlock()
@@ -390,17 +395,6 @@ func (g *Gateway) kickLoop() {
 	case g.kick <- struct{}{}:
 	default:
 	}
-}
-
-// clientIP is the peer address. Forwarded headers are not trusted: behind
-// a proxy every client shares the proxy's address, so raise MaxConnsPerIP
-// there (or terminate WebSockets at the proxy's own limits).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // fileURL makes attachment links absolute, as the REST API does.

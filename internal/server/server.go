@@ -230,6 +230,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		NodeID:    s.nodeID,
 		PublicURL: cfg.PublicURL,
 		Registry:  reg,
+
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	mounts := map[string]http.Handler{
 		"/rest/ws/": kmcompat.New(svc, log, cfg.PublicURL),
@@ -256,6 +258,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		UploadMaxBytes: cfg.UploadMaxBytes,
 		Ready:          st.Ping,
 		Mount:          mounts,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	return s, nil
 }
