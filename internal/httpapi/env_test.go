@@ -65,7 +65,7 @@ type env struct {
 	covered *sync.Map // route pattern → true once a 2xx was seen
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*Options)) *env {
 	t.Helper()
 	clk := &clock{t: time.Now()}
 	se := servicetest.New(t, func(o *service.Options) {
@@ -78,14 +78,18 @@ func newEnv(t testing.TB) *env {
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
-	h = New(Options{
+	o := Options{
 		Service:        svc,
 		Logger:         slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registry:       prometheus.NewRegistry(),
 		PublicURL:      e.srv.URL,
 		UploadMaxBytes: testUploadMax,
 		Ready:          st.Ping,
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	h = New(o)
 	e.handler = h
 	return e
 }
