@@ -26,24 +26,14 @@ the server enough (ulimit -n). See docs/benchmarks.md.
 flags:
 `
 
-// bench runs a load generator against a running node; it never starts one.
+// bench runs a load generator against a running node (or, for `bench
+// node`, is one); the subcommands are in main.go's command table.
 func bench(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "lex":
-			return benchLex(args[1:], getenv, stdout, stderr)
-		case "e2e":
-			return benchE2E(args[1:], false, getenv, stdout, stderr)
-		case "soak":
-			return benchE2E(args[1:], true, getenv, stdout, stderr)
-		case "node":
-			return benchNode(args[1:], getenv, stdout, stderr)
-		}
-	}
-	if len(args) == 0 || args[0] != "ws" {
-		fmt.Fprint(stderr, benchUsage)
-		return errors.New("bench: the benchmarks are `bench ws`, `bench e2e`, `bench soak` and `bench lex`")
-	}
+	return benchCommand().exec(args, getenv, stdout, stderr)
+}
+
+// benchWS is `switchboard bench ws`.
+func benchWS(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench ws", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -59,7 +49,7 @@ func bench(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	idle := fs.Int("idle", 0, "idle subscribed connections for the memory-per-connection figure; 0 skips it")
 	baseline := fs.Bool("baseline", true, "measure a bare in-process WebSocket fan-out server first, with the same load")
 	perIP := fs.Int("per-ip", 200, "connections per loopback source address (127.1.x.y) when the nodes are on loopback, to stay under a node's per-address limit; 0 uses one address")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
