@@ -78,6 +78,12 @@ func TestEveryCommandDispatches(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Fatalf("unknown command: %v", err)
 	}
+	for _, h := range []string{"-h", "--help"} {
+		var out strings.Builder
+		if err := run([]string{h}, env(nil), &out, io.Discard); err != nil || !strings.Contains(out.String(), "bench node") {
+			t.Errorf("switchboard %s: %v, %q", h, err, out.String())
+		}
+	}
 	var usage strings.Builder
 	err = run([]string{"bench"}, env(nil), io.Discard, &usage)
 	if err == nil || !strings.Contains(usage.String(), "bench ws") {
