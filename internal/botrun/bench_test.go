@@ -19,9 +19,11 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/bot/webhookbot"
 	"github.com/switchboard-chat/switchboard/internal/botrun"
 	"github.com/switchboard-chat/switchboard/internal/bus"
+	"github.com/switchboard-chat/switchboard/internal/bus/natsbus/natstest"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
 	"github.com/switchboard-chat/switchboard/internal/service/servicetest"
+	"github.com/switchboard-chat/switchboard/internal/store/postgres/pgtest"
 )
 
 // BenchmarkBotTurn measures what the platform adds to a bot turn (issue 5,
@@ -31,11 +33,34 @@ import (
 // bot's own time, measured inside the bot's HTTP handler. See
 // docs/benchmarks.md for how to run it and what the figures include.
 //
+// It runs on one node (SQLite, the in-process bus; and PostgreSQL) and on two (two services
+// with their own connection pools on one PostgreSQL database, linked by
+// NATS, each running a bot worker, as two switchboard processes would).
+// On two nodes the contact sends on the first and the reply is watched for
+// on the second's bus, so every reply crosses NATS, as it does for a widget
+// connected to the other node.
+//
 // Each sub-benchmark does turnsPerRun measured turns per b.N (run it with
 // -benchtime 1x), cut off at runCap, after warmupTurns unmeasured ones.
 func BenchmarkBotTurn(b *testing.B) {
-	b.Run("sequential", func(b *testing.B) { benchBotTurns(b, 1) })
-	b.Run("concurrent16", func(b *testing.B) { benchBotTurns(b, 16) })
+	setups := []struct {
+		name  string
+		nodes func(b *testing.B) []*servicetest.Env
+	}{
+		{"sqlite", func(b *testing.B) []*servicetest.Env { return []*servicetest.Env{servicetest.New(b, nil)} }},
+		// One node on PostgreSQL separates what the database costs from
+		// what the second node and NATS add.
+		{"postgres", func(b *testing.B) []*servicetest.Env { return servicetest.Nodes(b, pgtest.URL(b), bus.NewLocal()) }},
+		{"postgres-nats-2nodes", func(b *testing.B) []*servicetest.Env {
+			return servicetest.Nodes(b, pgtest.URL(b), natstest.Bus(b, "node-0"), natstest.Bus(b, "node-1"))
+		}},
+	}
+	for _, s := range setups {
+		b.Run(s.name, func(b *testing.B) {
+			b.Run("sequential", func(b *testing.B) { benchBotTurns(b, s.nodes(b), 1) })
+			b.Run("concurrent16", func(b *testing.B) { benchBotTurns(b, s.nodes(b), 16) })
+		})
+	}
 }
 
 const (
@@ -113,9 +138,11 @@ type turnSample struct {
 	send, e2e, own, conn time.Duration
 }
 
-func benchBotTurns(b *testing.B, convs int) {
+// benchBotTurns sends on the first of nodes and watches for replies on the
+// last; every node runs a bot worker.
+func benchBotTurns(b *testing.B, nodes []*servicetest.Env, convs int) {
 	ctx := context.Background()
-	e := servicetest.New(b, nil)
+	e, watch := nodes[0], nodes[len(nodes)-1]
 	admin, err := e.Service.AuthenticateAPIKey(ctx, servicetest.APIKey)
 	if err != nil {
 		b.Fatal(err)
@@ -130,9 +157,11 @@ func benchBotTurns(b *testing.B, convs int) {
 	runner := turn.New(turn.Options{Connectors: map[chat.BotType]bot.Connector{chat.BotWebhook: tc}})
 	// Production defaults for lease, poll and concurrency: the poll must
 	// not be what wakes the worker, or the figure would measure the poll.
-	w := botrun.New(botrun.Options{Service: e.Service, Runner: runner, NodeID: "bench"})
-	w.Start(ctx)
-	b.Cleanup(w.Close) // before the store closes: cleanups run last-in first-out
+	for i, n := range nodes {
+		w := botrun.New(botrun.Options{Service: n.Service, Runner: runner, NodeID: fmt.Sprintf("bench-%d", i)})
+		w.Start(ctx)
+		b.Cleanup(w.Close) // before the store closes: cleanups run last-in first-out
+	}
 
 	// One buffered channel per conversation; the bus callback must not
 	// block, and it stamps the time itself so a slow reader adds nothing.
@@ -151,7 +180,7 @@ func benchBotTurns(b *testing.B, convs int) {
 		cs = append(cs, c)
 		events[c.ID] = make(chan seen, 64)
 	}
-	unsub := e.Service.Bus().Subscribe(func(ev bus.Event) {
+	unsub := watch.Service.Bus().Subscribe(func(ev bus.Event) {
 		if ev.Type != bus.TypeMessage {
 			return
 		}

@@ -144,7 +144,11 @@ func (s *switchboard) createRoom(ctx context.Context, run string, i int) (room, 
 		ID        string `json:"id"`
 		ContactID string `json:"contactId"`
 	}
-	body := map[string]any{"contact": map[string]any{"userId": "bench-" + run + "-" + strconv.Itoa(i)}}
+	// skipRouting leaves the conversation with no assignee. Routing would
+	// give it to the app's default bot (the demo bot on a fresh SQLite
+	// node), whose turn for every message would be measured as well, on
+	// one setup and not the other; bot turns are what bench e2e measures.
+	body := map[string]any{"contact": map[string]any{"userId": "bench-" + run + "-" + strconv.Itoa(i)}, "skipRouting": true}
 	if err := s.call(ctx, "POST", "/api/v1/conversations", body, &conv); err != nil {
 		return room{}, fmt.Errorf("creating a conversation: %w", err)
 	}

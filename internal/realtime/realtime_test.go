@@ -1,12 +1,9 @@
 package realtime
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -16,7 +13,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/switchboard-chat/switchboard/internal/bus/natsbus"
 	"github.com/switchboard-chat/switchboard/internal/bus/natsbus/natstest"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
@@ -549,18 +545,7 @@ func TestContactHearsStatusChanges(t *testing.T) {
 // the service publishes (node A's bus) and heard by a contact connected to
 // node B.
 func TestContactHearsStatusChangesAcrossNATS(t *testing.T) {
-	url := natstest.URL(t)
-	open := func(node string) *natsbus.Bus {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		b, err := natsbus.Open(ctx, url, node, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
-		return b
-	}
-	onA, onB := open("node-a"), open("node-b")
+	onA, onB := natstest.Bus(t, "node-a"), natstest.Bus(t, "node-b")
 	w := newWorldOn(t, onA)
 	b := w.node(func(o *Options) { o.Bus, o.NodeID = onB, "node-b" })
 	contact := b.mustDial(t, nil, "token="+w.keys.ContactToken(w.admin.AppID, w.conv.ContactID, time.Now().Add(time.Hour)))

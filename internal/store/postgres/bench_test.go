@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/switchboard-chat/switchboard/internal/store"
 	"github.com/switchboard-chat/switchboard/internal/store/postgres/pgtest"
 	"github.com/switchboard-chat/switchboard/internal/store/storetest"
 )
@@ -34,4 +35,19 @@ func BenchmarkAppends(b *testing.B) {
 			storetest.BenchAppends(b, s, "postgres", 64, convs)
 		})
 	}
+	// Two nodes: two stores, each with its own pool and group committer, on
+	// one database, the senders split between them.
+	b.Run("TwoStores/Senders64/Convs256", func(b *testing.B) {
+		url := pgtest.URL(b)
+		var stores []store.Store
+		for range 2 {
+			s, err := Open(ctx, url, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			stores = append(stores, s)
+		}
+		storetest.BenchAppendsAcross(b, stores, "postgres", 64, 256)
+	})
 }

@@ -28,11 +28,19 @@ var baselines sync.Map // flavor name -> rows/s
 // store says it is durable, and send the next, spread over convs
 // conversations. b.N is the total number of messages.
 func BenchAppends(b *testing.B, s store.Store, flavor string, senders, convs int) {
+	BenchAppendsAcross(b, []store.Store{s}, flavor, senders, convs)
+}
+
+// BenchAppendsAcross is BenchAppends with the senders taking turns over
+// several stores on one database, as the nodes of one installation do: each
+// store batches its own senders' appends, and the batches of different
+// stores meet in the database's row locks.
+func BenchAppendsAcross(b *testing.B, stores []store.Store, flavor string, senders, convs int) {
 	ctx := context.Background()
-	w := newWorld(b, s)
+	w := newWorld(b, stores[0])
 	ids := make([]string, convs)
 	for i := range ids {
-		ids[i] = w.newConv(b, s).ID
+		ids[i] = w.newConv(b, stores[0]).ID
 	}
 	var next, done atomic.Int64
 	var failed atomic.Value
@@ -42,6 +50,7 @@ func BenchAppends(b *testing.B, s store.Store, flavor string, senders, convs int
 	deadline := start.Add(benchDeadline)
 	for g := range senders {
 		wg.Add(1)
+		s := stores[g%len(stores)]
 		go func() {
 			defer wg.Done()
 			for {

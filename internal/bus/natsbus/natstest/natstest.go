@@ -5,11 +5,15 @@
 package natstest
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/switchboard-chat/switchboard/internal/bus/natsbus"
 	"github.com/switchboard-chat/switchboard/internal/testsvc"
 )
 
@@ -28,4 +32,19 @@ func URL(t testing.TB) string {
 	}
 	nc.Close()
 	return u
+}
+
+// Bus connects a bus for one node to the NATS server at URL(t), closed when
+// the test ends. Buses opened this way for different nodes reach each other
+// through the server, as nodes in production do.
+func Bus(t testing.TB, nodeID string) *natsbus.Bus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := natsbus.Open(ctx, URL(t), nodeID, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("natstest: open bus for %s: %v", nodeID, err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }
