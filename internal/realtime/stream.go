@@ -377,6 +377,11 @@ func (g *Gateway) deliverTyping(e bus.Event) {
 func (s *stream) deliverStatus() {
 	s.statusMu.Lock()
 	defer s.statusMu.Unlock()
+	// Staff on the conversation need no read of the store for this: only
+	// a contact listening here does.
+	if len(s.contactSubs()) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(s.g.ctx, opTimeout)
 	defer cancel()
 	conv, err := s.g.o.Store.GetConversation(ctx, s.appID, s.convID)
@@ -391,15 +396,7 @@ func (s *stream) deliverStatus() {
 		st.Assignee = &assigneeOfKind{Type: conv.Assignee.Type}
 	}
 	frame := encode(statusFrame{Type: frameConvStatus, ConversationID: conv.ID, Conversation: st})
-	s.mu.Lock()
-	subs := make([]*subscription, 0, len(s.subs))
-	for sub := range s.subs {
-		if !sub.c.p.staff() {
-			subs = append(subs, sub)
-		}
-	}
-	s.mu.Unlock()
-	for _, sub := range subs {
+	for _, sub := range s.contactSubs() {
 		sub.mu.Lock()
 		ready := sub.ready && !sub.gone
 		sub.mu.Unlock()
@@ -409,4 +406,17 @@ func (s *stream) deliverStatus() {
 			sub.c.enqueue(frame)
 		}
 	}
+}
+
+// contactSubs are the stream's subscriptions of contacts, not staff.
+func (s *stream) contactSubs() []*subscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var subs []*subscription
+	for sub := range s.subs {
+		if !sub.c.p.staff() {
+			subs = append(subs, sub)
+		}
+	}
+	return subs
 }
