@@ -26,8 +26,8 @@ import (
 // envelope, data) when Config.Timeout is 0.
 const DefaultTimeout = 30 * time.Second
 
-// MaxSubjectRunes keeps a subject well inside SMTP's 998-byte line limit
-// even after RFC 2047 encoding triples it.
+// MaxSubjectRunes bounds a subject: a few lines once RFC 2047 has encoded
+// it, each within SMTP's 998-byte limit (see foldWords).
 const MaxSubjectRunes = 200
 
 // Config says how to reach the relay.
@@ -182,7 +182,7 @@ func (s *Sender) compose(to *mail.Address, m Message, now time.Time) ([]byte, er
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("From", s.from.String())
 	header("To", to.String())
-	header("Subject", mime.QEncoding.Encode("utf-8", headerText(m.Subject, MaxSubjectRunes)))
+	header("Subject", foldWords(mime.QEncoding.Encode("utf-8", headerText(m.Subject, MaxSubjectRunes))))
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", s.messageID())
 	header("MIME-Version", "1.0")
@@ -199,6 +199,16 @@ func (s *Sender) compose(to *mail.Address, m Message, now time.Time) ([]byte, er
 	}
 	// The DATA writer ends the last line itself when the body does not.
 	return b.Bytes(), nil
+}
+
+// foldWords puts each RFC 2047 encoded word of a header value on a line of
+// its own. The encoder separates them by a space only, and a subject of
+// many-byte characters would otherwise make one line of thousands of bytes,
+// past RFC 5322's 998, which relays refuse or break. Whitespace between
+// encoded words is not part of the text, so the fold changes nothing a
+// reader sees.
+func foldWords(v string) string {
+	return strings.ReplaceAll(v, "?= =?", "?=\r\n =?")
 }
 
 func (s *Sender) messageID() string {

@@ -194,3 +194,25 @@ func TestSendTimeout(t *testing.T) {
 		t.Fatal("send to a closed port succeeded")
 	}
 }
+
+// A subject at its longest, in characters that take four bytes each, still
+// keeps every line of the message within RFC 5322's 998 bytes (relays
+// refuse or break longer ones), and reads back whole.
+func TestLongSubjectStaysWithinLineLimit(t *testing.T) {
+	srv := smtptest.Start(t)
+	s := newSender(t, srv, nil)
+	subject := strings.Repeat("😀", email.MaxSubjectRunes+5)
+	if err := s.Send(context.Background(), email.Message{ToName: strings.Repeat("é", 100), To: "zoe@example.test", Subject: subject, Body: "body"}); err != nil {
+		t.Fatal(err)
+	}
+	m := srv.WaitFor(1, 5*time.Second)[0]
+	for i, line := range strings.Split(string(m.Data), "\n") {
+		if line = strings.TrimSuffix(line, "\r"); len(line) > 998 {
+			t.Errorf("line %d is %d bytes: %.80q…", i+1, len(line), line)
+		}
+	}
+	want := strings.Repeat("😀", email.MaxSubjectRunes-1) + "…"
+	if got := m.Subject(); got != want {
+		t.Errorf("subject read back as %q, want %q", got, want)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/email"
+	"github.com/switchboard-chat/switchboard/internal/periodic"
 	"github.com/switchboard-chat/switchboard/internal/store"
 )
 
@@ -135,26 +136,17 @@ func (s *Sweeper) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = DefaultEvery
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		// Bounded like the claims, so a wedged relay or database cannot
-		// pile sweeps up.
-		sctx, cancel := context.WithTimeout(ctx, s.o.Lease)
+	// Bounded like the claims, so a wedged relay or database cannot pile
+	// sweeps up.
+	periodic.Every(ctx, every, s.o.Lease, func(sctx context.Context) {
 		res, err := s.Sweep(sctx)
-		cancel()
 		if err != nil && ctx.Err() == nil {
 			s.o.Logger.WarnContext(ctx, "email fallback sweep failed", "err", err)
 		}
 		if res != (Result{}) {
 			s.o.Logger.InfoContext(ctx, "email fallback sweep", "contactEmails", res.ContactEmails, "digests", res.Digests, "failed", res.Failed)
 		}
-	}
+	})
 }
 
 func (s *Sweeper) sweepContacts(ctx context.Context, res *Result) error {

@@ -123,6 +123,11 @@ var authzSpecs = map[string]authzSpec{
 
 	"GET /api/v1/analytics/summary": {allow: minAdmin},
 
+	"GET /api/v1/canned-replies":         {allow: minAgent},
+	"POST /api/v1/canned-replies":        {allow: minAdmin},
+	"PUT /api/v1/canned-replies/{id}":    {allow: minAdmin},
+	"DELETE /api/v1/canned-replies/{id}": {allow: minAdmin},
+
 	"POST /api/v1/invites": {allow: minAdmin},
 	"GET /api/v1/invites":  {allow: minAdmin},
 	"DELETE /api/v1/invites/{id}": {allow: minAdmin, readBack: "GET /api/v1/invites", ids: func(e *env, w *world) map[string]string {
@@ -139,6 +144,7 @@ var authzSpecs = map[string]authzSpec{
 	"GET /api/v1/widget/conversations/{id}/messages":  {allow: minContact},
 	"POST /api/v1/widget/conversations/{id}/messages": {allow: minContact, sessionBody: agentText},
 	"POST /api/v1/widget/conversations/{id}/click":    {allow: contactCaller},
+	"POST /api/v1/widget/conversations/{id}/read":     {allow: contactCaller},
 	"POST /api/v1/widget/uploads":                     {allow: minContact},
 }
 

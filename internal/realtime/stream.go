@@ -31,6 +31,11 @@ type stream struct {
 	// under it, so the last frame queued carries the latest state even
 	// when two changes race.
 	statusMu sync.Mutex
+	// statusWaiting (under mu) says a status delivery has started and not
+	// yet read the store: a change meanwhile needs no delivery of its own,
+	// since that read will see it. A burst of changes thus costs at most
+	// two deliveries at a time, not a goroutine each.
+	statusWaiting bool
 }
 
 type item struct {
@@ -318,7 +323,7 @@ func (g *Gateway) onEvent(e bus.Event) {
 			st.notify(e.Seq)
 		}
 		if e.ConversationID != "" {
-			if st := g.stream(convKey(e.AppID, e.ConversationID)); st != nil {
+			if st := g.stream(convKey(e.AppID, e.ConversationID)); st != nil && st.wantStatus() {
 				g.spawn(st.deliverStatus)
 			}
 		}
@@ -377,6 +382,9 @@ func (g *Gateway) deliverTyping(e bus.Event) {
 func (s *stream) deliverStatus() {
 	s.statusMu.Lock()
 	defer s.statusMu.Unlock()
+	s.mu.Lock()
+	s.statusWaiting = false
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(s.g.ctx, opTimeout)
 	defer cancel()
 	conv, err := s.g.o.Store.GetConversation(ctx, s.appID, s.convID)
@@ -391,15 +399,7 @@ func (s *stream) deliverStatus() {
 		st.Assignee = &assigneeOfKind{Type: conv.Assignee.Type}
 	}
 	frame := encode(statusFrame{Type: frameConvStatus, ConversationID: conv.ID, Conversation: st})
-	s.mu.Lock()
-	subs := make([]*subscription, 0, len(s.subs))
-	for sub := range s.subs {
-		if !sub.c.p.staff() {
-			subs = append(subs, sub)
-		}
-	}
-	s.mu.Unlock()
-	for _, sub := range subs {
+	for _, sub := range s.contactSubs() {
 		sub.mu.Lock()
 		ready := sub.ready && !sub.gone
 		sub.mu.Unlock()
@@ -409,4 +409,34 @@ func (s *stream) deliverStatus() {
 			sub.c.enqueue(frame)
 		}
 	}
+}
+
+// wantStatus says whether a status change needs a delivery started: a
+// contact listens here (staff learn of it from the inbox stream, with no
+// read of the store for this), and no delivery is waiting to read already.
+func (s *stream) wantStatus() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.statusWaiting || len(s.contactSubsLocked()) == 0 {
+		return false
+	}
+	s.statusWaiting = true
+	return true
+}
+
+// contactSubs are the stream's subscriptions of contacts, not staff.
+func (s *stream) contactSubs() []*subscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contactSubsLocked()
+}
+
+func (s *stream) contactSubsLocked() []*subscription {
+	var subs []*subscription
+	for sub := range s.subs {
+		if !sub.c.p.staff() {
+			subs = append(subs, sub)
+		}
+	}
+	return subs
 }

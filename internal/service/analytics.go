@@ -9,10 +9,12 @@ import (
 )
 
 // Analytics events are recorded right after the change they describe has
-// committed (handoffs excepted: see handoffFact), each under a key that makes a repeat (a re-run bot turn, two
+// committed, each under a key that makes a repeat (a re-run bot turn, two
 // nodes sweeping the same conversation) a no-op. A failure to record is
 // logged and never fails the change itself: the conversation matters more
-// than its statistics.
+// than its statistics. Handoffs are the exception: their fact commits with
+// the assignment, because it carries the conversation.handed_off webhook
+// event (see handoffFact).
 
 // recordFirstResponse runs for every agent and bot message; once a
 // conversation's first responses are recorded it costs one indexed read.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
+	"github.com/switchboard-chat/switchboard/internal/periodic"
 )
 
 // Auto-resolve sweep bounds. A sweep resolves at most AutoResolveBatch
@@ -134,22 +135,12 @@ func (s *Service) RunAutoResolve(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = DefaultAutoResolveEvery
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		// Bounded, so a wedged database cannot pile sweeps up.
-		sctx, cancel := context.WithTimeout(ctx, every)
+	periodic.Every(ctx, every, every, func(sctx context.Context) {
 		n, err := s.ResolveIdle(sctx)
-		cancel()
 		if err != nil && ctx.Err() == nil {
 			s.log.WarnContext(ctx, "auto-resolve sweep failed", "resolved", n, "err", err)
 		} else if n > 0 {
 			s.log.InfoContext(ctx, "auto-resolve sweep", "resolved", n)
 		}
-	}
+	})
 }

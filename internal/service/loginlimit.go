@@ -30,49 +30,73 @@ const (
 // sign-in clears the email's failures. The limit is checked before the
 // email is looked up, so refusals look the same for every email, known or
 // not.
+//
+// An attempt is counted against its email before its password is checked,
+// and the count is read again after: counted only once it had failed, a
+// burst of concurrent guesses would all pass the check before the first of
+// them was recorded. A guess that finds the quota taken by such a burst is
+// refused without its password being checked, and stays counted. The
+// address's quota is looser and counts failures only, so that the sign-ins
+// of an office behind one address never use it up.
 func (s *Service) LoginFrom(ctx context.Context, addr, email, password string) (string, *chat.Session, *chat.Agent, error) {
-	type limit struct {
-		subject string
-		max     int
-	}
-	limits := []limit{{emailSubject(email), LoginMaxFailuresPerEmail}}
+	limits := []loginLimit{{emailSubject(email), LoginMaxFailuresPerEmail}}
 	if addr != "" {
-		limits = append(limits, limit{"addr:" + addr, LoginMaxFailuresPerAddress})
+		limits = append(limits, loginLimit{"addr:" + addr, LoginMaxFailuresPerAddress})
 	}
+	byEmail := limits[0]
 	now := s.now()
 	since := now.Add(-LoginWindow)
+	if err := s.loginAllowed(ctx, limits, 0, now); err != nil {
+		return "", nil, nil, err
+	}
+	if err := s.store.RecordLoginFailure(ctx, []string{byEmail.subject}, now, since); err != nil {
+		return "", nil, nil, err
+	}
+	// This attempt is among the counted ones now: one more than the quota
+	// means another attempt took the last place first.
+	if err := s.loginAllowed(ctx, limits[:1], 1, now); err != nil {
+		return "", nil, nil, err
+	}
+
+	token, sess, a, err := s.checkPassword(ctx, email, password)
+	switch {
+	case errors.Is(err, errBadLogin) && len(limits) > 1:
+		if rerr := s.store.RecordLoginFailure(ctx, []string{limits[1].subject}, now, since); rerr != nil {
+			return "", nil, nil, rerr
+		}
+	case err == nil:
+		if cerr := s.store.ClearLoginFailures(ctx, byEmail.subject); cerr != nil {
+			s.log.WarnContext(ctx, "clearing sign-in failures", "agent", a.ID, "err", cerr)
+		}
+	}
+	return token, sess, a, err
+}
+
+// loginLimit is a quota of failed sign-ins within LoginWindow.
+type loginLimit struct {
+	subject string
+	max     int
+}
+
+// loginAllowed refuses with rate_limited when a subject has had more than
+// its quota plus extra failures within the window before now.
+func (s *Service) loginAllowed(ctx context.Context, limits []loginLimit, extra int, now time.Time) error {
 	var until time.Time
 	for _, l := range limits {
-		at, err := s.store.NthLoginFailure(ctx, l.subject, l.max, since)
+		at, err := s.store.NthLoginFailure(ctx, l.subject, l.max+extra, now.Add(-LoginWindow))
 		if err != nil {
-			return "", nil, nil, err
+			return err
 		}
 		if u := at.Add(LoginWindow); !at.IsZero() && u.After(until) {
 			until = u
 		}
 	}
-	if !until.IsZero() {
-		wait := int64((until.Sub(now) + time.Second - 1) / time.Second)
-		return "", nil, nil, chat.Errorf(chat.CodeRateLimited, "too many failed sign-ins: try again later").
-			WithDetail("retryAfterSeconds", max(wait, 1))
+	if until.IsZero() {
+		return nil
 	}
-
-	token, sess, a, err := s.checkPassword(ctx, email, password)
-	switch {
-	case errors.Is(err, errBadLogin):
-		subjects := make([]string, len(limits))
-		for i, l := range limits {
-			subjects[i] = l.subject
-		}
-		if rerr := s.store.RecordLoginFailure(ctx, subjects, now, since); rerr != nil {
-			return "", nil, nil, rerr
-		}
-	case err == nil:
-		if cerr := s.store.ClearLoginFailures(ctx, limits[0].subject); cerr != nil {
-			s.log.WarnContext(ctx, "clearing sign-in failures", "agent", a.ID, "err", cerr)
-		}
-	}
-	return token, sess, a, err
+	wait := int64((until.Sub(now) + time.Second - 1) / time.Second)
+	return chat.Errorf(chat.CodeRateLimited, "too many failed sign-ins: try again later").
+		WithDetail("retryAfterSeconds", max(wait, 1))
 }
 
 // emailSubject names an email's failures without storing the email: the

@@ -154,3 +154,48 @@ func TestLoginLimitPerAddress(t *testing.T) {
 		t.Fatalf("after the window: %v", err)
 	}
 }
+
+func TestLoginLimitHoldsUnderConcurrentGuesses(t *testing.T) {
+	testLoginLimitConcurrent(t, sqliteLoginNode(t))
+}
+func TestLoginLimitHoldsUnderConcurrentGuessesTwoNodes(t *testing.T) {
+	testLoginLimitConcurrent(t, postgresLoginNodes(t))
+}
+
+// testLoginLimitConcurrent sends a burst of wrong guesses at once, as an
+// attacker would to slip past a limit checked before the password is: no
+// more of them may reach the password check than the limit allows.
+func testLoginLimitConcurrent(t *testing.T, n loginNodes) {
+	ctx := context.Background()
+	const burst = 4 * service.LoginMaxFailuresPerEmail
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, burst)
+	)
+	for i := range burst {
+		wg.Go(func() {
+			<-start
+			addr := "192.0.2." + string(rune('0'+i%10))
+			_, _, _, errs[i] = n.svcs[i%len(n.svcs)].LoginFrom(ctx, addr, servicetest.OwnerEmail, "guess-"+chat.NewID())
+		})
+	}
+	close(start)
+	wg.Wait()
+	checked := 0
+	for _, err := range errs {
+		switch chat.ErrorCode(err) {
+		case chat.CodeUnauthenticated:
+			checked++
+		case chat.CodeRateLimited:
+		default:
+			t.Fatalf("unexpected answer: %v", err)
+		}
+	}
+	if checked > service.LoginMaxFailuresPerEmail {
+		t.Errorf("%d of %d concurrent guesses had their password checked; the limit is %d", checked, burst, service.LoginMaxFailuresPerEmail)
+	}
+	// The burst used the quota: the right password now waits too.
+	_, _, _, err := n.svcs[0].LoginFrom(ctx, "192.0.2.99", servicetest.OwnerEmail, servicetest.OwnerPassword)
+	wantCode(t, err, chat.CodeRateLimited)
+}

@@ -147,11 +147,9 @@ func (s *Service) ListMessages(ctx context.Context, actor Actor, conversationID 
 	if afterSeq < 0 {
 		return nil, chat.FieldError("afterSeq", "afterSeq must be 0 or more")
 	}
-	if limit == 0 {
-		limit = store.DefaultPageSize
-	}
-	if limit < 1 || limit > store.MaxPageSize {
-		return nil, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.GetConversation(ctx, actor, conversationID); err != nil {
 		return nil, err
@@ -169,11 +167,9 @@ func (s *Service) ListMessagesBefore(ctx context.Context, actor Actor, conversat
 	if beforeSeq < 1 {
 		return nil, chat.FieldError("beforeSeq", "beforeSeq must be 1 or more")
 	}
-	if limit == 0 {
-		limit = store.DefaultPageSize
-	}
-	if limit < 1 || limit > store.MaxPageSize {
-		return nil, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return nil, err
 	}
 	after := max(0, beforeSeq-1-int64(limit))
 	n := int(beforeSeq - 1 - after)
@@ -186,4 +182,16 @@ func (s *Service) ListMessagesBefore(ctx context.Context, actor Actor, conversat
 		return []chat.Message{}, nil
 	}
 	return s.ListMessages(ctx, actor, conversationID, after, n)
+}
+
+// pageLimit is a page size as the client asked for it: 0 means the
+// default, and anything else must be within the store's bounds.
+func pageLimit(limit int) (int, error) {
+	if limit == 0 {
+		return store.DefaultPageSize, nil
+	}
+	if limit < 1 || limit > store.MaxPageSize {
+		return 0, chat.FieldError("limit", "limit must be 1 to %d", store.MaxPageSize)
+	}
+	return limit, nil
 }

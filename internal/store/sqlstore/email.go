@@ -39,7 +39,8 @@ func (s *Store) MarkContactRead(ctx context.Context, appID, conversationID strin
 			conversationID, appID, seq, micros(s.now())); err != nil {
 			return fmt.Errorf("mark read: %w", err)
 		}
-		return tx.QueryRowContext(ctx, s.q("SELECT read_seq FROM conversation_reads WHERE conversation_id = ?"), conversationID).Scan(&read)
+		return tx.QueryRowContext(ctx, s.q("SELECT read_seq FROM conversation_reads WHERE conversation_id = ? AND app_id = ?"),
+			conversationID, appID).Scan(&read)
 	})
 	return read, err
 }
@@ -149,8 +150,8 @@ func (s *Store) ClaimContactEmail(ctx context.Context, ref store.ConversationRef
 			return errNotDue
 		}
 		var lastContact int64
-		if err := tx.QueryRowContext(ctx, s.q("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = ? AND sender_type = 'contact'"),
-			ref.ConversationID).Scan(&lastContact); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = ? AND app_id = ? AND sender_type = 'contact'"),
+			ref.ConversationID, ref.AppID).Scan(&lastContact); err != nil {
 			return fmt.Errorf("claim contact email: %w", err)
 		}
 		msgs, err := s.queryMessages(ctx, tx, s.q("SELECT "+msgCols+` FROM messages
@@ -162,8 +163,8 @@ func (s *Store) ClaimContactEmail(ctx context.Context, ref store.ConversationRef
 		if len(msgs) == 0 || !msgs[0].CreatedAt.Before(w.Before) {
 			return errNotDue
 		}
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE contact_emails SET claim_seq = ? WHERE conversation_id = ?"),
-			msgs[len(msgs)-1].Seq, ref.ConversationID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE contact_emails SET claim_seq = ? WHERE conversation_id = ? AND app_id = ?"),
+			msgs[len(msgs)-1].Seq, ref.ConversationID, ref.AppID); err != nil {
 			return fmt.Errorf("claim contact email: %w", err)
 		}
 		claim.Attempt, claim.Contact, claim.Messages = int(attempts), *ct, msgs
@@ -279,7 +280,7 @@ func (s *Store) ClaimAgentDigest(ctx context.Context, appID, agentID string, bef
 		} else if n == 0 {
 			return errNotDue
 		}
-		if err := tx.QueryRowContext(ctx, s.q("SELECT attempts FROM agent_emails WHERE agent_id = ?"), agentID).Scan(&claim.Attempt); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q("SELECT attempts FROM agent_emails WHERE agent_id = ? AND app_id = ?"), agentID, appID).Scan(&claim.Attempt); err != nil {
 			return fmt.Errorf("claim agent digest: %w", err)
 		}
 		// Waiting: the contact's messages after the last agent message

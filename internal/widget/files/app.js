@@ -70,17 +70,26 @@ function emit(name, data) {
 
 function readKey() { return "sb:read:" + (S.me ? S.me.id : ""); }
 function readMap() { try { return JSON.parse(localStorage.getItem(readKey()) || "{}"); } catch (e) { return {}; } }
+// reported is, per conversation, the read position the server has taken
+// or is being told; a report that fails is forgotten, so the next read
+// sends it again.
+const reported = new Map();
 function markRead(id) {
   const list = S.msgs.get(id) || [];
   const last = list.length ? list[list.length - 1].seq : 0;
   const r = readMap();
-  if ((r[id] || 0) >= last) return;
-  r[id] = last;
-  try { localStorage.setItem(readKey(), JSON.stringify(r)); } catch (e) { /* storage off */ }
-  reportUnread();
+  if ((r[id] || 0) < last) {
+    r[id] = last;
+    try { localStorage.setItem(readKey(), JSON.stringify(r)); } catch (e) { /* storage off */ }
+    reportUnread();
+  }
   // The server keeps the read position too: it holds back the email of an
-  // agent's unread reply. Fire and forget; the next read reports again.
-  if (conn.c) conn.c.post("/widget/conversations/" + encodeURIComponent(id) + "/read", { seq: last }).catch(() => {});
+  // agent's unread reply, so a report it missed must not be taken as made.
+  if (!conn.c || last === 0 || (reported.get(id) || 0) >= last) return;
+  reported.set(id, last);
+  conn.c.post("/widget/conversations/" + encodeURIComponent(id) + "/read", { seq: last }).catch(() => {
+    if (reported.get(id) === last) reported.delete(id);
+  });
 }
 
 function unreadCount() {
