@@ -35,10 +35,13 @@ func (s *Service) enqueueForMessage(ctx context.Context, m *chat.Message) error 
 	if err != nil {
 		return err
 	}
-	if conv.Status == chat.StatusResolved {
+	if conv.Status == chat.StatusResolved && !m.CreatedAt.Before(conv.UpdatedAt) {
 		// The contact came back: the conversation reopens with the same
 		// assignee, so a bot answers this very message and a person finds
-		// it in their inbox again. Spam and duplicates stay closed.
+		// it in their inbox again. Spam and duplicates stay closed. A
+		// clientKey repeat of a message older than the conversation's last
+		// change (the resolution, or anything after it) is not the contact
+		// coming back, and reopens nothing.
 		if conv, err = s.reopenForContact(ctx, conv); err != nil {
 			return err
 		}

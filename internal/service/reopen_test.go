@@ -12,7 +12,8 @@ import (
 
 // A contact writing into a resolved conversation reopens it with the same
 // assignee, and a bot assignee gets a turn for that very message. Staff
-// messages leave a resolved conversation resolved, and a contact's message
+// messages leave a resolved conversation resolved, as does a client retrying
+// a message from before the resolution, and a contact's message
 // does not bring spam back.
 func TestContactMessageReopensResolved(t *testing.T) {
 	ctx := context.Background()
@@ -44,6 +45,21 @@ func TestContactMessageReopensResolved(t *testing.T) {
 	byBot, byAnn, spam := start(toBot, chat.StatusResolved), start(toAnn, chat.StatusResolved), start(toAnn, chat.StatusSpam)
 	ann := service.Actor{AppID: agent.AppID, AgentID: agent.ID, Role: agent.Role}
 
+	// A client retrying a message it sent before the resolution (the same
+	// clientKey) is not the contact coming back.
+	retried := start(toAnn, chat.StatusOpen)
+	retriedBy := service.ContactActor(retried.AppID, retried.ContactID)
+	if _, _, err := e.Service.SendMessage(ctx, retriedBy, retried.ID, service.SendInput{Text: "thanks, bye", ClientKey: "k-1"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // timestamps are kept to the microsecond
+	if _, err := e.Service.ChangeStatus(ctx, admin, retried.ID, chat.StatusResolved); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := e.Service.SendMessage(ctx, retriedBy, retried.ID, service.SendInput{Text: "thanks, bye", ClientKey: "k-1"}); err != nil || created {
+		t.Fatalf("the retry: created %v, %v", created, err)
+	}
+
 	// Ann's follow-up does not reopen her resolved conversation.
 	if _, _, err := e.Service.SendMessage(ctx, ann, byAnn.ID, service.SendInput{Text: "one more thing"}); err != nil {
 		t.Fatal(err)
@@ -58,6 +74,9 @@ func TestContactMessageReopensResolved(t *testing.T) {
 	}
 	if s, _ := status(byAnn.ID); s != chat.StatusResolved {
 		t.Fatalf("after the agent's message the status is %v, want resolved", s)
+	}
+	if s, _ := status(retried.ID); s != chat.StatusResolved {
+		t.Fatalf("after a retry of an older message the status is %v, want resolved", s)
 	}
 
 	for _, c := range []*chat.Conversation{byBot, byAnn, spam} {
