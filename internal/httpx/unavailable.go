@@ -13,13 +13,16 @@ import (
 )
 
 // StoreUnavailable is the public error for a request that failed because
-// the database could not be reached.
-var StoreUnavailable = &chat.Error{Code: chat.CodeUnavailable, Message: "the store is unreachable; try again in a moment"}
+// something the node depends on could not be reached. Mostly that is the
+// database, but a network error reaching this mapper unwrapped could come
+// from another service (an upload store, say), so the message does not
+// name one: the log keeps the cause.
+var StoreUnavailable = &chat.Error{Code: chat.CodeUnavailable, Message: "temporarily unavailable; try again in a moment"}
 
-// ConnectionLost recognises a failure to reach the database: network
-// errors, a connection cut mid-answer, and the SQLSTATEs of a server that
-// is unreachable, shutting down or still recovering (class 08, and 57P01 to
-// 57P03).
+// ConnectionLost recognises a failure to reach the database or another
+// service: network errors, a connection cut mid-answer, and the SQLSTATEs of
+// a server that is unreachable, shutting down or still recovering (class 08,
+// and 57P01 to 57P03).
 func ConnectionLost(err error) bool {
 	var ne net.Error
 	var st interface{ SQLState() string }
