@@ -33,7 +33,11 @@ func (s *Store) CreateCannedReply(ctx context.Context, r *chat.CannedReply) erro
 	r.CreatedAt = s.now()
 	r.UpdatedAt = r.CreatedAt
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.requireApp(ctx, tx, r.AppID); err != nil {
+		// The app's row is locked first, so that creates count one after
+		// another and two of them cannot both pass the cap (SQLite's one
+		// writer does that anyway). NO KEY UPDATE leaves the row free for
+		// the key-share locks of inserts that reference it elsewhere.
+		if err := s.lockApp(ctx, tx, r.AppID); err != nil {
 			return err
 		}
 		var n int

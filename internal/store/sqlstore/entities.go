@@ -78,6 +78,23 @@ func (s *Store) requireApp(ctx context.Context, q queryer, appID string) error {
 	return nil
 }
 
+// lockApp is requireApp that also holds the app's row until tx ends, on
+// PostgreSQL, to serialise changes bounded per app.
+func (s *Store) lockApp(ctx context.Context, tx *sql.Tx, appID string) error {
+	lock := ""
+	if s.flavor == Postgres {
+		lock = " FOR NO KEY UPDATE"
+	}
+	ok, err := exists(ctx, tx, s.q("SELECT 1 FROM apps WHERE id = ?"+lock), appID)
+	if err != nil {
+		return fmt.Errorf("lock app: %w", err)
+	}
+	if !ok {
+		return chat.NotFound("app")
+	}
+	return nil
+}
+
 const agentCols = "id, app_id, email, name, role, presence, password_hash, created_at"
 
 func scanAgent(sc interface{ Scan(...any) error }) (*chat.Agent, error) {

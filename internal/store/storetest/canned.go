@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/switchboard-chat/switchboard/internal/chat"
@@ -48,6 +50,43 @@ func testCannedReplies(t *testing.T, s store.Store, _ *Clock) {
 	}
 	if list, err := s.ListCannedReplies(ctx, other.app.ID); err != nil || len(list) != 1 || list[0].Text != "Olá!" {
 		t.Fatalf("the other app's replies = %+v, %v", list, err)
+	}
+}
+
+// The cap holds when admins create replies at the same moment: of 32
+// concurrent creates into an app one short of it, exactly one succeeds.
+func testCannedRepliesCap(t *testing.T, s store.Store, _ *Clock) {
+	ctx := context.Background()
+	w := newWorld(t, s)
+	for i := range chat.MaxCannedReplies - 1 {
+		must(t, s.CreateCannedReply(ctx, &chat.CannedReply{AppID: w.app.ID, Shortcut: fmt.Sprintf("/r%d", i), Text: "x"}))
+	}
+	const racers = 32
+	errs := make(chan error, racers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range racers {
+		wg.Go(func() {
+			<-start
+			errs <- s.CreateCannedReply(ctx, &chat.CannedReply{AppID: w.app.ID, Shortcut: fmt.Sprintf("/race%d", i), Text: "x"})
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	var ok int
+	for err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !chat.IsCode(err, chat.CodeInvalid):
+			t.Fatalf("a racing create failed with %v, want the cap's error", err)
+		}
+	}
+	list, err := s.ListCannedReplies(ctx, w.app.ID)
+	must(t, err)
+	if ok != 1 || len(list) != chat.MaxCannedReplies {
+		t.Fatalf("%d racing creates succeeded and the app holds %d replies; want 1 and %d", ok, len(list), chat.MaxCannedReplies)
 	}
 }
 

@@ -27,6 +27,7 @@ func RunDashboard(t *testing.T, open func(t *testing.T, clock store.Clock) store
 		{"ListInbox", testListInbox},
 		{"Notes", testNotes},
 		{"CannedReplies", testCannedReplies},
+		{"CannedRepliesCap", testCannedRepliesCap},
 		{"BotIntent", testBotIntent},
 	}
 	for _, tc := range tests {
