@@ -44,17 +44,20 @@ func (c *cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A driver without the context-taking calls is left as it is.
 	prep, ok := conn.(driver.ConnPrepareContext)
-	if !ok {
+	begin, ok2 := conn.(driver.ConnBeginTx)
+	if !ok || !ok2 {
 		return conn, nil
 	}
-	return &cachingConn{Conn: conn, prep: prep, capacity: c.capacity, stmts: map[string]*cachedStmt{}}, nil
+	return &cachingConn{Conn: conn, prep: prep, begin: begin, capacity: c.capacity, stmts: map[string]*cachedStmt{}}, nil
 }
 
 // cachingConn is one connection with its prepared statements.
 type cachingConn struct {
 	driver.Conn
 	prep     driver.ConnPrepareContext
+	begin    driver.ConnBeginTx
 	capacity int
 	stmts    map[string]*cachedStmt
 }
@@ -165,13 +168,7 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 }
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
-	}
-	if opts.Isolation != driver.IsolationLevel(0) || opts.ReadOnly {
-		return nil, errors.New("sqlstore: the driver does not support transaction options")
-	}
-	return c.Conn.Begin() //nolint:staticcheck // the fallback database/sql itself uses
+	return c.begin.BeginTx(ctx, opts)
 }
 
 func (c *cachingConn) ResetSession(ctx context.Context) error {
