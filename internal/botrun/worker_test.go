@@ -3,6 +3,7 @@ package botrun_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -606,5 +607,38 @@ func TestBotToBotHandoff(t *testing.T) {
 	conv, _ := en.e.Store.GetConversation(en.ctx, c.AppID, c.ID)
 	if conv.Assignee == nil || conv.Assignee.ID != second.Bot.ID {
 		t.Fatalf("assignee = %+v", conv.Assignee)
+	}
+}
+
+// A bot's answer of several messages is stored as it was sent: in order,
+// with consecutive seqs right after the contact's message, once each.
+func TestSeveralRepliesStayInOrder(t *testing.T) {
+	texts := []string{"first", "second", "third"}
+	en := newEnv(t, envOpts{}, func(req webhookbot.Request) (int, []reply) {
+		if req.EventName == bot.EventWelcome {
+			return 200, nil
+		}
+		var rs []reply
+		for _, s := range texts {
+			rs = append(rs, reply{Message: s + " " + req.Message})
+		}
+		return 200, rs
+	})
+	c := en.start(service.NewConversation{SkipBotEvent: true})
+	for _, said := range []string{"a", "b"} {
+		en.contactSays(c, said, nil)
+		en.waitMessage(c, fromBot("third "+said))
+	}
+	en.settle(c)
+	var got []string
+	for i, m := range en.messages(c) {
+		if m.Seq != int64(i+1) {
+			t.Fatalf("message %d has seq %d", i, m.Seq)
+		}
+		got = append(got, m.Text)
+	}
+	want := "[a first a second a third a b first b second b third b]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("messages %v, want %s", got, want)
 	}
 }

@@ -208,19 +208,8 @@ func (s *Service) loadBotTurn(ctx context.Context, t chat.BotTurn) (bot.Turn, st
 // repeat, because a node that dies half way leaves the turn to another
 // node that will run it, and apply it, again.
 func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot, o turn.Outcome) error {
-	var first *chat.Message
-	for i, r := range o.Replies {
-		m := chat.NewMessage{Sender: chat.Sender{Type: chat.SenderBot, ID: b.ID}, Text: r.Text, Metadata: r.Metadata, ClientKey: chat.BotReplyKey(t.ID, i)}
-		msg, _, err := s.appendMessage(ctx, t.AppID, t.ConversationID, m)
-		if err != nil {
-			return fmt.Errorf("posting reply %d of bot turn %s: %w", i, t.ID, err)
-		}
-		if first == nil {
-			first = msg
-		}
-	}
-	if first != nil {
-		s.recordFirstResponse(ctx, first)
+	if err := s.postReplies(ctx, t, b, o.Replies); err != nil {
+		return err
 	}
 	for _, w := range o.Warnings {
 		s.log.WarnContext(ctx, "bot turn warning", "app", t.AppID, "bot", b.ID, "turn", t.ID, "warning", w)
@@ -270,6 +259,24 @@ func (s *Service) applyOutcome(ctx context.Context, t chat.BotTurn, b *chat.Bot,
 		return err
 	}
 	return s.afterHandoff(ctx, t.AppID, t.ConversationID, d)
+}
+
+// postReplies stores the bot's replies together, one durable commit for
+// all of them, and then announces each as a stored message is announced.
+func (s *Service) postReplies(ctx context.Context, t chat.BotTurn, b *chat.Bot, replies []bot.Reply) error {
+	if len(replies) == 0 {
+		return nil
+	}
+	ms := make([]chat.NewMessage, len(replies))
+	for i, r := range replies {
+		ms[i] = chat.NewMessage{Sender: chat.Sender{Type: chat.SenderBot, ID: b.ID}, Text: r.Text, Metadata: r.Metadata, ClientKey: chat.BotReplyKey(t.ID, i)}
+	}
+	stored, err := s.appendMessages(ctx, t.AppID, t.ConversationID, ms)
+	if err != nil {
+		return fmt.Errorf("posting reply %d of bot turn %s: %w", len(stored), t.ID, err)
+	}
+	s.recordFirstResponse(ctx, stored[0].Message)
+	return nil
 }
 
 // withWarnings adds a turn's warnings to its note. They say what the

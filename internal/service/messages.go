@@ -69,6 +69,32 @@ func (s *Service) appendMessage(ctx context.Context, appID, conversationID strin
 	if err != nil {
 		return nil, false, err
 	}
+	if err := s.afterAppend(ctx, msg, created); err != nil {
+		return nil, false, err
+	}
+	return msg, created, nil
+}
+
+// appendMessages stores ms in order in one commit, then does for each what
+// appendMessage does after storing one. On an error it returns the
+// messages stored and announced before it.
+func (s *Service) appendMessages(ctx context.Context, appID, conversationID string, ms []chat.NewMessage) ([]store.Appended, error) {
+	for i := range ms {
+		if err := ms[i].Normalize(); err != nil {
+			return nil, err
+		}
+	}
+	stored, err := s.store.AppendMessages(ctx, appID, conversationID, ms)
+	for i, a := range stored {
+		if err := s.afterAppend(ctx, a.Message, a.Created); err != nil {
+			return stored[:i], err
+		}
+	}
+	return stored, err
+}
+
+// afterAppend queues the bot's turn for a stored message and announces it.
+func (s *Service) afterAppend(ctx context.Context, msg *chat.Message, created bool) error {
 	// Queued before the wake-up goes out, so that a worker woken by it
 	// finds the turn; and on this node, right after the append, so that
 	// turns are queued in message order.
@@ -76,14 +102,14 @@ func (s *Service) appendMessage(ctx context.Context, appID, conversationID strin
 		// The message is stored but the bot would never hear it: fail the
 		// send, so the client retries with its clientKey and the retry
 		// (a repeat) queues the turn.
-		return nil, false, fmt.Errorf("queueing the bot's turn: %w", err)
+		return fmt.Errorf("queueing the bot's turn: %w", err)
 	}
 	if created {
-		s.log.DebugContext(ctx, "message stored", "app", appID, "conversation", conversationID, "seq", msg.Seq, "sender", string(msg.Sender.Type))
+		s.log.DebugContext(ctx, "message stored", "app", msg.AppID, "conversation", msg.ConversationID, "seq", msg.Seq, "sender", string(msg.Sender.Type))
 		// A repeat (created == false) announces nothing: it adds nothing.
-		s.publish(ctx, bus.Event{Type: bus.TypeMessage, AppID: appID, ConversationID: conversationID, Seq: msg.Seq})
+		s.publish(ctx, bus.Event{Type: bus.TypeMessage, AppID: msg.AppID, ConversationID: msg.ConversationID, Seq: msg.Seq})
 	}
-	return msg, created, nil
+	return nil
 }
 
 // resolveSender decides who a message is from, refusing impersonation.

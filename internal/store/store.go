@@ -120,6 +120,11 @@ type Store interface {
 	// ClientKey already used in this conversation, the original message is
 	// returned with created == false and nothing is written.
 	AppendMessage(ctx context.Context, appID, conversationID string, m chat.NewMessage) (msg *chat.Message, created bool, err error)
+	// AppendMessages appends ms in order as AppendMessage does, durable
+	// together: one commit to wait for rather than one per message (a bot's
+	// answer of several messages). On an error it returns the messages
+	// stored before it.
+	AppendMessages(ctx context.Context, appID, conversationID string, ms []chat.NewMessage) ([]Appended, error)
 	// ListMessages returns messages with seq > afterSeq in seq order, at most limit.
 	ListMessages(ctx context.Context, appID, conversationID string, afterSeq int64, limit int) ([]chat.Message, error)
 	// LastSeqs returns the last message seq of each of the app's conversations
@@ -451,3 +456,10 @@ type ConversationPage struct {
 
 // Clock lets tests control time; stores use it for created/updated stamps.
 type Clock func() time.Time
+
+// Appended is one message AppendMessages stored, or found already stored
+// under its client key (Created false).
+type Appended struct {
+	Message *chat.Message
+	Created bool
+}

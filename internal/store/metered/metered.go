@@ -172,6 +172,12 @@ func (m *Store) AppendMessage(ctx context.Context, appID, conversationID string,
 	})
 	return r.msg, r.created, err
 }
+func (m *Store) AppendMessages(ctx context.Context, appID, conversationID string, ms []chat.NewMessage) ([]store.Appended, error) {
+	return observe(m, "AppendMessages", func() ([]store.Appended, error) {
+		return m.s.AppendMessages(ctx, appID, conversationID, ms)
+	})
+}
+
 func (m *Store) ListMessages(ctx context.Context, appID, conversationID string, afterSeq int64, limit int) ([]chat.Message, error) {
 	return observe(m, "ListMessages", func() ([]chat.Message, error) {
 		return m.s.ListMessages(ctx, appID, conversationID, afterSeq, limit)

@@ -7,9 +7,10 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/chat"
 )
 
-// sqliteBatch applies a batch with one prepared statement per row. SQLite is
-// in-process, so a statement costs microseconds and there are no round trips
-// to save; the batch's one commit (one fsync) is what matters.
+// sqliteBatch applies a batch with one statement per row, each kept
+// prepared by the connection (CacheStatements). SQLite is in-process, so a
+// statement costs microseconds and there are no round trips to save; the
+// batch's one commit (one fsync) is what matters.
 type sqliteBatch struct{ s *Store }
 
 func (b sqliteBatch) lockConversations(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*convState, error) {
@@ -23,14 +24,10 @@ func (b sqliteBatch) lockConversations(ctx context.Context, tx *sql.Tx, ids []st
 }
 
 func (b sqliteBatch) findByClientKey(ctx context.Context, tx *sql.Tx, keys []convKey) (map[convKey]*chat.Message, error) {
-	stmt, err := tx.PrepareContext(ctx, "SELECT "+msgCols+" FROM messages WHERE conversation_id = ? AND client_key = ? AND client_key <> ''")
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Close()
+	const query = "SELECT " + msgCols + " FROM messages WHERE conversation_id = ? AND client_key = ? AND client_key <> ''"
 	out := map[convKey]*chat.Message{}
 	for _, k := range keys {
-		m, err := scanMessage(stmt.QueryRowContext(ctx, k.convID, k.clientKey))
+		m, err := scanMessage(tx.QueryRowContext(ctx, query, k.convID, k.clientKey))
 		if err == sql.ErrNoRows {
 			continue
 		}
@@ -50,14 +47,10 @@ func (b sqliteBatch) write(ctx context.Context, tx *sql.Tx, msgs []*chat.Message
 }
 
 func (b sqliteBatch) insertMessages(ctx context.Context, tx *sql.Tx, msgs []*chat.Message) error {
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO messages ("+msgCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+	const query = "INSERT INTO messages (" + msgCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	for _, m := range msgs {
 		e := encodeMessage(m)
-		if _, err := stmt.ExecContext(ctx, m.ID, m.AppID, m.ConversationID, m.Seq, string(m.Sender.Type), m.Sender.ID,
+		if _, err := tx.ExecContext(ctx, query, m.ID, m.AppID, m.ConversationID, m.Seq, string(m.Sender.Type), m.Sender.ID,
 			m.Text, int(m.ContentType), e.meta, e.atts, e.loc, m.ClientKey, micros(m.CreatedAt)); err != nil {
 			return err
 		}
@@ -66,13 +59,9 @@ func (b sqliteBatch) insertMessages(ctx context.Context, tx *sql.Tx, msgs []*cha
 }
 
 func (b sqliteBatch) bumpConversations(ctx context.Context, tx *sql.Tx, bumps []seqBump, now int64) error {
-	stmt, err := tx.PrepareContext(ctx, "UPDATE conversations SET last_seq = ?, updated_at = ? WHERE id = ?")
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+	const query = "UPDATE conversations SET last_seq = ?, updated_at = ? WHERE id = ?"
 	for _, u := range bumps {
-		if _, err := stmt.ExecContext(ctx, u.lastSeq, now, u.convID); err != nil {
+		if _, err := tx.ExecContext(ctx, query, u.lastSeq, now, u.convID); err != nil {
 			return err
 		}
 	}

@@ -31,7 +31,7 @@ type batcher[T any] struct {
 
 type call[T any] struct {
 	ctx     context.Context
-	item    T
+	items   []T
 	done    chan struct{}
 	skipped bool // the caller had gone before the batch began; set before done closes
 }
@@ -58,15 +58,17 @@ func newBatcher[T any](committers, max int, apply func(ctx context.Context, batc
 	return b
 }
 
-// do queues item and waits until it has been applied. The apply function
-// records the outcome in the item itself. When ctx ends first, do returns its
+// do queues items and waits until they have been applied, all in the same
+// batch and in the order given (a batch is bounded in calls, so one call's
+// items are never split). The apply function records the outcome in each
+// item itself. When ctx ends first, do returns its
 // error; an item already taken by a committer may still be applied, which is
 // why appends carry client keys for retries.
-func (b *batcher[T]) do(ctx context.Context, item T) error {
+func (b *batcher[T]) do(ctx context.Context, items ...T) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &call[T]{ctx: ctx, item: item, done: make(chan struct{})}
+	c := &call[T]{ctx: ctx, items: items, done: make(chan struct{})}
 	select {
 	case b.reqs <- c:
 	case <-b.stop:
@@ -116,7 +118,7 @@ func (b *batcher[T]) run() {
 				continue
 			}
 			live = append(live, c)
-			items = append(items, c.item)
+			items = append(items, c.items...)
 		}
 		if len(items) == 0 {
 			b.gather.Unlock()

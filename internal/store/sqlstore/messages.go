@@ -24,24 +24,58 @@ type appendReq struct {
 }
 
 func (s *Store) AppendMessage(ctx context.Context, appID, conversationID string, m chat.NewMessage) (*chat.Message, bool, error) {
-	// Validation happens here, in the caller's goroutine, so the committer only
-	// ever sees well-formed messages and a malformed one costs no batch slot.
-	if err := m.Normalize(); err != nil {
+	rs, err := s.appendAll(ctx, appID, conversationID, []chat.NewMessage{m})
+	if err != nil {
 		return nil, false, err
 	}
-	if appID == "" || conversationID == "" {
-		return nil, false, chat.NotFound("conversation")
+	return rs[0].msg, rs[0].created, rs[0].err
+}
+
+// AppendMessages stores ms as the conversation's next messages, in order, in
+// one group commit: one durable wait for all of them instead of one each.
+// Each is appended as AppendMessage would (its client key answered with the
+// original); the first error stops the answer, and the messages before it
+// are stored.
+func (s *Store) AppendMessages(ctx context.Context, appID, conversationID string, ms []chat.NewMessage) ([]store.Appended, error) {
+	rs, err := s.appendAll(ctx, appID, conversationID, ms)
+	if err != nil {
+		return nil, err
 	}
-	m.Attachments = append([]chat.Attachment(nil), m.Attachments...)
-	m.Metadata = m.Metadata.Clone()
-	r := &appendReq{appID: appID, convID: conversationID, m: m}
-	if err := s.appends.do(ctx, r); err != nil {
-		if errors.Is(err, errClosed) {
-			return nil, false, &chat.Error{Code: chat.CodeUnavailable, Message: "the server is shutting down", Cause: err}
+	out := make([]store.Appended, 0, len(rs))
+	for _, r := range rs {
+		if r.err != nil {
+			return out, r.err
 		}
-		return nil, false, fmt.Errorf("append message: %w", err)
+		out = append(out, store.Appended{Message: r.msg, Created: r.created})
 	}
-	return r.msg, r.created, r.err
+	return out, nil
+}
+
+func (s *Store) appendAll(ctx context.Context, appID, conversationID string, ms []chat.NewMessage) ([]*appendReq, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	rs := make([]*appendReq, len(ms))
+	for i, m := range ms {
+		// Validation happens here, in the caller's goroutine, so the committer only
+		// ever sees well-formed messages and a malformed one costs no batch slot.
+		if err := m.Normalize(); err != nil {
+			return nil, err
+		}
+		m.Attachments = append([]chat.Attachment(nil), m.Attachments...)
+		m.Metadata = m.Metadata.Clone()
+		rs[i] = &appendReq{appID: appID, convID: conversationID, m: m}
+	}
+	if appID == "" || conversationID == "" {
+		return nil, chat.NotFound("conversation")
+	}
+	if err := s.appends.do(ctx, rs...); err != nil {
+		if errors.Is(err, errClosed) {
+			return nil, &chat.Error{Code: chat.CodeUnavailable, Message: "the server is shutting down", Cause: err}
+		}
+		return nil, fmt.Errorf("append message: %w", err)
+	}
+	return rs, nil
 }
 
 // applyAppends runs a batch's statements and returns the step that commits

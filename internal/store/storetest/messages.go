@@ -63,6 +63,57 @@ func testAppendAndList(t *testing.T, s store.Store) {
 	}
 }
 
+// AppendMessages stores a bot's several replies in order, with consecutive
+// seqs, answers a repeat of their client keys with the originals (a turn
+// run again after a crash), and refuses another app's conversation.
+func testAppendMessages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newWorld(t, s)
+	_, _, err := s.AppendMessage(ctx, w.app.ID, w.conv.ID, w.contactSays("hello"))
+	must(t, err)
+	replies := func() []chat.NewMessage {
+		var ms []chat.NewMessage
+		for i, text := range []string{"one", "two", "three"} {
+			ms = append(ms, chat.NewMessage{Sender: chat.Sender{Type: chat.SenderBot, ID: w.bot.ID}, Text: text, ClientKey: fmt.Sprint("bt:x:", i)})
+		}
+		return ms
+	}
+	got, err := s.AppendMessages(ctx, w.app.ID, w.conv.ID, replies())
+	must(t, err)
+	if len(got) != 3 {
+		t.Fatalf("%d appended, want 3", len(got))
+	}
+	for i, a := range got {
+		if !a.Created || a.Message.Seq != int64(i+2) || a.Message.Text != replies()[i].Text {
+			t.Fatalf("reply %d = %+v created=%v", i, a.Message, a.Created)
+		}
+	}
+	again, err := s.AppendMessages(ctx, w.app.ID, w.conv.ID, replies())
+	must(t, err)
+	for i, a := range again {
+		if a.Created || a.Message.ID != got[i].Message.ID {
+			t.Fatalf("repeat %d = %+v created=%v, want the original", i, a.Message, a.Created)
+		}
+	}
+	all, err := s.ListMessages(ctx, w.app.ID, w.conv.ID, 0, 0)
+	must(t, err)
+	if len(all) != 4 || all[3].Text != "three" {
+		t.Fatalf("stored %+v", all)
+	}
+	other := newWorld(t, s)
+	if _, err := s.AppendMessages(ctx, other.app.ID, w.conv.ID, replies()); !chat.IsCode(err, chat.CodeNotFound) {
+		t.Fatalf("another app's conversation: %v, want not found", err)
+	}
+	bad := replies()
+	bad[1].Text = ""
+	if _, err := s.AppendMessages(ctx, w.app.ID, w.conv.ID, bad); !chat.IsCode(err, chat.CodeInvalid) {
+		t.Fatalf("an empty message: %v, want invalid", err)
+	}
+	if all, _ := s.ListMessages(ctx, w.app.ID, w.conv.ID, 0, 0); len(all) != 4 {
+		t.Fatalf("a refused batch stored messages: %d", len(all))
+	}
+}
+
 func testAppendRejects(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	w := newWorld(t, s)

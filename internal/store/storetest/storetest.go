@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T, clock store.Clock) store.Store) {
 		{"ListConversations", testListConversations},
 		{"Pagination", testPagination},
 		{"AppendAndList", testAppendAndList},
+		{"AppendMessages", testAppendMessages},
 		{"AppendRejects", testAppendRejects},
 		{"SeqGapFree", testSeqGapFree},
 		{"ClientKey", testClientKey},
