@@ -275,3 +275,19 @@ func TestInboxKindFor(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONFieldPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":              "",
+		"title":         "title",
+		"items.title":   "items.title",
+		"items.0.title": "items.title",
+		"0.title":       "title",
+		"a.12.b.3":      "a.b",
+		"v2.name":       "v2.name",
+	} {
+		if got := JSONFieldPath(in); got != want {
+			t.Errorf("JSONFieldPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Code classifies an Error. Each code maps to exactly one HTTP status in the
@@ -96,3 +97,19 @@ func ErrorCode(err error) Code {
 
 // IsCode reports whether err is an *Error with the given code.
 func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == code }
+
+// JSONFieldPath is a JSON decoder error's field path without array
+// indices. Go releases differ on whether they include them
+// ("items.0.title" or "items.title"); a path that reads the same on every
+// release keeps an error's field stable for the clients that match on it.
+func JSONFieldPath(f string) string {
+	parts := strings.Split(f, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, ".")
+}

@@ -183,7 +183,7 @@ func decodeError(err error) error {
 	case errors.As(err, &syn):
 		return chat.Errorf(chat.CodeInvalid, "malformed JSON at byte %d", syn.Offset).WithDetail("offset", syn.Offset)
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := chat.JSONFieldPath(typ.Field)
 		if field == "" {
 			field = "body"
 		}

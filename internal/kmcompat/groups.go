@@ -169,27 +169,35 @@ func (h *handler) newConversation(ctx context.Context, actor service.Actor, req 
 		}
 		in.Contact.ChatContext = cc
 	}
-	if req.ClientGroupID != "" {
-		if err := chat.ValidateID("clientGroupId", string(req.ClientGroupID)); err != nil {
+	clientGroupID, err := req.ClientGroupID.get("clientGroupId")
+	if err != nil {
+		return in, err
+	}
+	if clientGroupID != "" {
+		if err := chat.ValidateID("clientGroupId", clientGroupID); err != nil {
 			return in, err
 		}
-		meta[metaClientGroupID] = string(req.ClientGroupID)
+		meta[metaClientGroupID] = clientGroupID
+	}
+	teamID, err := req.TeamID.get("teamId")
+	if err != nil {
+		return in, err
 	}
 	if meta[metaTitle] == "" {
 		meta[metaTitle] = strings.TrimSpace(req.GroupName)
 	}
-	if req.TeamID != "" {
+	if teamID != "" {
 		// Checked here as well as in the store, because StartConversation
 		// creates the contact before the store sees the team: a bad teamId
 		// would otherwise leave a new contact behind.
-		if _, err := h.svc.GetTeam(ctx, actor, string(req.TeamID)); err != nil {
+		if _, err := h.svc.GetTeam(ctx, actor, teamID); err != nil {
 			if chat.IsCode(err, chat.CodeNotFound) {
-				return in, chat.FieldError("teamId", "teamId: no team %q in this app", req.TeamID)
+				return in, chat.FieldError("teamId", "teamId: no team %q in this app", teamID)
 			}
 			return in, err
 		}
 	}
-	in.TeamID = string(req.TeamID)
+	in.TeamID = teamID
 	in.Metadata = meta
 	return in, nil
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strings"
 	"time"
 
@@ -144,28 +143,40 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 
 // flexID is an id that Kommunicate clients may send as a JSON number (their
 // ids are numeric) or as a string (Switchboard's are). Either way it is
-// handled as text.
-type flexID string
+// handled as text. A value of another JSON type decodes without error and
+// is refused by get under the field's name: Go's decoder does not say which
+// field a custom unmarshaller's error belongs to in every release, and the
+// field is what makes the 400 actionable.
+type flexID struct {
+	id  string
+	bad string // the JSON kind of a value that is no id
+}
 
 func (f *flexID) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case bytes.Equal(b, []byte("null")):
-		*f = ""
-		return nil
+		*f = flexID{}
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*f = flexID(strings.TrimSpace(s))
-		return nil
+		*f = flexID{id: strings.TrimSpace(s)}
 	case isInteger(b):
-		*f = flexID(b)
-		return nil
+		*f = flexID{id: string(b)}
+	default:
+		*f = flexID{bad: jsonKindOf(b)}
 	}
-	// Reported as a type error so that the decoder names the field.
-	return &json.UnmarshalTypeError{Value: jsonKindOf(b), Type: reflect.TypeFor[string]()}
+	return nil
+}
+
+// get returns the id, or the error naming field when the value was no id.
+func (f flexID) get(field string) (string, error) {
+	if f.bad != "" {
+		return "", chat.FieldError(field, "%s must be of JSON type string or number, not %s", field, f.bad)
+	}
+	return f.id, nil
 }
 
 func isInteger(b []byte) bool {

@@ -44,7 +44,15 @@ func (h *handler) sendMessage(w http.ResponseWriter, r *http.Request, actor serv
 	if err != nil {
 		return nil, err
 	}
-	id, err := requireGroupID(string(req.GroupID), string(req.ClientGroupID))
+	groupID, err := req.GroupID.get("groupId")
+	if err != nil {
+		return nil, err
+	}
+	clientGroupID, err := req.ClientGroupID.get("clientGroupId")
+	if err != nil {
+		return nil, err
+	}
+	id, err := requireGroupID(groupID, clientGroupID)
 	if err != nil {
 		return nil, err
 	}

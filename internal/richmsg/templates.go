@@ -734,8 +734,8 @@ func (c *checker) decode(p []byte, v any) bool {
 		switch {
 		case errors.As(err, &te):
 			where := "payload"
-			if te.Field != "" {
-				where += "." + te.Field
+			if f := chat.JSONFieldPath(te.Field); f != "" {
+				where += "." + f
 			}
 			c.failf(where, "must be %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
 		case errors.As(err, &ce):
