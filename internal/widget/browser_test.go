@@ -1087,3 +1087,36 @@ func TestWidgetLogoutForgetsTheVisitor(t *testing.T) {
 	}
 	noConsoleErrors(t, p.Browser)
 }
+
+// The resolved banner's promise: a message from the contact reopens the
+// conversation, the banner leaves, and the bot that held it answers.
+func TestWidgetMessageReopensResolved(t *testing.T) {
+	n := startNode(t)
+	p := openDemo(t, n, n.base)
+	id := p.startChat(t, "{}")
+	n.waitMessages("the welcome", id, func(ms []apiMessage) bool { return len(ms) > 0 })
+	n.api("POST", "/api/v1/conversations/"+id+"/status", map[string]string{"status": "resolved"}, nil)
+	p.wait("the resolved banner", `Q(".sb-resolved")`)
+	p.sendText("I'm back: what are your opening hours?")
+	p.wait("the banner gone after the contact wrote", `!Q(".sb-resolved")`)
+	n.waitMessages("the bot's answer to the reopening message", id, func(ms []apiMessage) bool {
+		asked := int64(0)
+		for _, m := range ms {
+			if m.Sender.Type == "contact" && strings.Contains(m.Text, "I'm back") {
+				asked = m.Seq
+			}
+			if asked > 0 && m.Seq > asked && m.Sender.Type == "bot" {
+				return true
+			}
+		}
+		return false
+	})
+	var c struct {
+		Status int `json:"status"`
+	}
+	n.api("GET", "/api/v1/conversations/"+id, nil, &c)
+	if c.Status != 0 {
+		t.Fatalf("status %d after the contact wrote, want 0 (open)", c.Status)
+	}
+	noConsoleErrors(t, p.Browser)
+}
