@@ -213,13 +213,18 @@ func scanDelivery(sc interface{ Scan(...any) error }, extra ...any) (*webhook.De
 // serialises them; on PostgreSQL SKIP LOCKED lets them pass each other, and
 // a row leased meanwhile fails the re-check on its new version.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease time.Duration, limit int) ([]webhook.Delivery, error) {
-	claim, err := s.claimFor(ctx, nodeID, lease, limit)
+	if err := checkClaim(nodeID, lease, limit); err != nil {
+		return nil, err
+	}
+	claim, err := s.claimStmt(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []webhook.Delivery
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		out, err = s.claimIn(ctx, tx, claim, nodeID, lease, limit)
+		out, err = s.claimIn(ctx, tx, nodeID, lease, func(now time.Time) (*sql.Rows, error) {
+			return tx.StmtContext(ctx, claim).QueryContext(ctx, micros(now), micros(now), min(limit, maxClaim))
+		})
 		return err
 	})
 	if err != nil {
@@ -229,23 +234,36 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease
 }
 
 // FinishAndClaimWebhookDeliveries stores outcomes as FinishWebhookDeliveries
-// does and then, in the same transaction, claims as ClaimWebhookDeliveries
-// does. A finished delivery is what lets its conversation's next one go, so
-// a busy worker takes the deliveries its outcomes unblocked for the price
-// of one commit instead of two, one after the other.
+// does and then, in the same transaction, claims the next due delivery of
+// each endpoint and conversation it finished one of. A finished delivery
+// is what lets its conversation's next one go, so a busy worker takes the
+// deliveries its outcomes unblocked for the price of one commit instead of
+// two, one after the other. Only those conversations are looked at, by
+// their open index, rather than every head of the queue as a claim does:
+// that costs what the batch is long, not what the queue is long.
 func (s *Store) FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhook.Finish, nodeID string, lease time.Duration,
 	limit int) ([]webhook.FinishResult, []webhook.Delivery, error) {
-	claim, err := s.claimFor(ctx, nodeID, lease, limit)
-	if err != nil {
+	if err := checkClaim(nodeID, lease, limit); err != nil {
 		return nil, nil, err
 	}
 	out := make([]webhook.FinishResult, len(fs))
+	if len(fs) == 0 {
+		return out, nil, nil
+	}
 	var claimed []webhook.Delivery
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.finishIn(ctx, tx, fs, out); err != nil {
 			return err
 		}
-		claimed, err = s.claimIn(ctx, tx, claim, nodeID, lease, limit)
+		var err error
+		claimed, err = s.claimIn(ctx, tx, nodeID, lease, func(now time.Time) (*sql.Rows, error) {
+			ids := finishIDs(fs)
+			return tx.QueryContext(ctx, s.q(`WITH done AS (SELECT DISTINCT endpoint_id, conversation_id FROM webhook_deliveries
+					WHERE id IN (`+inList(len(ids))+`)),
+				heads AS (SELECT (SELECT MIN(o.n) FROM webhook_deliveries o WHERE o.endpoint_id = done.endpoint_id
+					AND o.conversation_id = done.conversation_id AND o.state IN ('pending', 'running')) AS n FROM done)
+				`+claimHeads+s.skipLocked()), append(ids, micros(now), micros(now), min(limit, maxClaim))...)
+		})
 		return err
 	})
 	if err != nil {
@@ -254,25 +272,46 @@ func (s *Store) FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhoo
 	return out, claimed, nil
 }
 
-// claimFor checks a claim's arguments and returns its prepared query.
-func (s *Store) claimFor(ctx context.Context, nodeID string, lease time.Duration, limit int) (*sql.Stmt, error) {
+func checkClaim(nodeID string, lease time.Duration, limit int) error {
 	if err := chat.ValidateID("nodeId", nodeID); err != nil {
-		return nil, err
+		return err
 	}
 	if lease <= 0 {
-		return nil, chat.FieldError("lease", "lease must be positive")
+		return chat.FieldError("lease", "lease must be positive")
 	}
 	if limit <= 0 {
-		return nil, chat.FieldError("limit", "limit must be positive")
+		return chat.FieldError("limit", "limit must be positive")
 	}
-	return s.claimStmt(ctx)
+	return nil
 }
 
-// claimIn leases up to limit due deliveries within tx.
-func (s *Store) claimIn(ctx context.Context, tx *sql.Tx, claim *sql.Stmt, nodeID string, lease time.Duration, limit int) ([]webhook.Delivery, error) {
-	limit = min(limit, maxClaim)
+// claimHeads selects, of the deliveries numbered in a CTE heads, those
+// due (pending and due, or running with an expired lease) on enabled
+// endpoints, oldest first; its arguments are now twice and a limit.
+const claimHeads = `SELECT ` + deliveryCols + `, e.body, e.created_at, p.url, p.sealed
+		FROM heads h
+		JOIN webhook_deliveries d ON d.n = h.n
+		JOIN webhook_events e ON e.id = d.event_id
+		JOIN webhook_endpoints p ON p.id = d.endpoint_id
+		WHERE ((d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'running' AND d.lease_expires_at <= ?))
+		  AND p.enabled
+		ORDER BY d.n LIMIT ?`
+
+// skipLocked lets concurrent claimers on PostgreSQL pass each other's
+// rows; SQLite's single writer serialises them anyway.
+func (s *Store) skipLocked() string {
+	if s.flavor == Postgres {
+		return " FOR UPDATE OF d SKIP LOCKED"
+	}
+	return ""
+}
+
+// claimIn leases, within tx, the deliveries query finds (claimHeads's
+// columns) as of now.
+func (s *Store) claimIn(ctx context.Context, tx *sql.Tx, nodeID string, lease time.Duration,
+	query func(now time.Time) (*sql.Rows, error)) ([]webhook.Delivery, error) {
 	now := s.now()
-	rows, err := tx.StmtContext(ctx, claim).QueryContext(ctx, micros(now), micros(now), limit)
+	rows, err := query(now)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
@@ -325,10 +364,6 @@ func (s *Store) claimStmt(ctx context.Context) (*sql.Stmt, error) {
 	if s.claim != nil {
 		return s.claim, nil
 	}
-	lock := ""
-	if s.flavor == Postgres {
-		lock = " FOR UPDATE OF d SKIP LOCKED"
-	}
 	// A delivery may go when it is its conversation's head for its
 	// endpoint (the open one with the lowest n) and is due. The heads are
 	// found first, from the open index in one ordered pass, and only they
@@ -337,14 +372,7 @@ func (s *Store) claimStmt(ctx context.Context) (*sql.Stmt, error) {
 	// on PostgreSQL made a claim cost as much as the queue was long.
 	st, err := s.wdb.PrepareContext(ctx, s.q(`WITH heads AS (SELECT MIN(n) AS n FROM webhook_deliveries
 			WHERE state IN ('pending', 'running') GROUP BY endpoint_id, conversation_id)
-		SELECT `+deliveryCols+`, e.body, e.created_at, p.url, p.sealed
-		FROM heads h
-		JOIN webhook_deliveries d ON d.n = h.n
-		JOIN webhook_events e ON e.id = d.event_id
-		JOIN webhook_endpoints p ON p.id = d.endpoint_id
-		WHERE ((d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'running' AND d.lease_expires_at <= ?))
-		  AND p.enabled
-		ORDER BY d.n LIMIT ?`+lock))
+		`+claimHeads+s.skipLocked()))
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: prepare: %w", err)
 	}

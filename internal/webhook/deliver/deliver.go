@@ -117,10 +117,11 @@ type Worker struct {
 	// Outcomes go to one finisher goroutine, which stores whatever has
 	// queued up in one transaction: a commit per delivery would cap a node
 	// at the database's commits per second. The same transaction claims
-	// as many deliveries as it finished: a conversation's next event can
-	// go only once the one before it is finished, so claiming in a
-	// separate transaction afterwards would put two commits, one after
-	// the other, between a conversation's consecutive deliveries.
+	// the next deliveries of the conversations it finished: a
+	// conversation's next event can go only once the one before it is
+	// finished, so claiming in a separate transaction afterwards would put
+	// two commits, one after the other, between a conversation's
+	// consecutive deliveries.
 	finishes   chan *finishReq
 	stopFinish chan struct{}
 	finisher   sync.WaitGroup
@@ -332,14 +333,14 @@ func (w *Worker) finishLoop() {
 			}
 			r.done <- rs[i]
 		}
-		if len(claimed) == len(batch) {
-			w.Poke() // the claim was full: more may be due
-		}
+		// Other conversations may be due too (new ones, retries), which
+		// only the claim loop looks for.
+		w.Poke()
 	}
 }
 
 // finishBatch stores outcomes and, unless the worker is stopping, claims
-// as many deliveries in the same transaction.
+// what they unblocked in the same transaction, at most one per outcome.
 func (w *Worker) finishBatch(fs []webhook.Finish) ([]webhook.FinishResult, []webhook.Delivery, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
