@@ -333,9 +333,11 @@ func (w *Worker) finishLoop() {
 			}
 			r.done <- rs[i]
 		}
-		// Other conversations may be due too (new ones, retries), which
-		// only the claim loop looks for.
-		w.Poke()
+		if len(claimed) < len(batch) {
+			// Slots came free, and other conversations may be due (new
+			// ones, retries), which only the claim loop looks for.
+			w.Poke()
+		}
 	}
 }
 
