@@ -251,11 +251,11 @@ func (s *Store) FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhoo
 		return out, nil, nil
 	}
 	var claimed []webhook.Delivery
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.finishIn(ctx, tx, fs, out); err != nil {
+	var written int
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if written, err = s.finishIn(ctx, tx, fs, out); err != nil {
 			return err
 		}
-		var err error
 		claimed, err = s.claimIn(ctx, tx, nodeID, lease, func(now time.Time) (*sql.Rows, error) {
 			ids := finishIDs(fs)
 			return tx.QueryContext(ctx, s.q(`WITH done AS (SELECT DISTINCT endpoint_id, conversation_id FROM webhook_deliveries
@@ -269,6 +269,7 @@ func (s *Store) FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhoo
 	if err != nil {
 		return nil, nil, err
 	}
+	s.pruneAttempts(ctx, fs, written)
 	return out, claimed, nil
 }
 
@@ -399,21 +400,28 @@ func (s *Store) FinishWebhookDeliveries(ctx context.Context, fs []webhook.Finish
 	if len(fs) == 0 {
 		return out, nil
 	}
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.finishIn(ctx, tx, fs, out) }); err != nil {
+	var written int
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		written, err = s.finishIn(ctx, tx, fs, out)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
+	s.pruneAttempts(ctx, fs, written)
 	return out, nil
 }
 
-// finishIn stores fs's outcomes within tx, each one's result in out.
-func (s *Store) finishIn(ctx context.Context, tx *sql.Tx, fs []webhook.Finish, out []webhook.FinishResult) error {
+// finishIn stores fs's outcomes within tx, each one's result in out, and
+// reports how many attempts it logged.
+func (s *Store) finishIn(ctx context.Context, tx *sql.Tx, fs []webhook.Finish, out []webhook.FinishResult) (int, error) {
 	if len(fs) == 0 {
-		return nil
+		return 0, nil
 	}
 	now := s.now()
 	held, err := s.heldDeliveries(ctx, tx, fs)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var attempts [][]any
 	var delivered []any
@@ -423,7 +431,7 @@ func (s *Store) finishIn(ctx context.Context, tx *sql.Tx, fs []webhook.Finish, o
 		if d == nil || f.Token == "" || d.LeaseToken != f.Token {
 			lost := s.deliveryLeaseLost(ctx, tx, f.DeliveryID)
 			if !chat.IsCode(lost, chat.CodeConflict) && !chat.IsCode(lost, chat.CodeNotFound) {
-				return lost
+				return 0, lost
 			}
 			out[i].Err = lost
 			continue
@@ -440,28 +448,28 @@ func (s *Store) finishIn(ctx context.Context, tx *sql.Tx, fs []webhook.Finish, o
 			continue
 		}
 		if out[i].Disabled, err = s.failDelivery(ctx, tx, d, f.Outcome, now); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if err := s.insertRows(ctx, tx, `webhook_attempts (app_id, endpoint_id, delivery_id, event_id, event_type,
 		attempt, status_code, latency_ms, error, response, at)`, attempts); err != nil {
-		return fmt.Errorf("log webhook attempts: %w", err)
+		return 0, fmt.Errorf("log webhook attempts: %w", err)
 	}
 	if len(delivered) > 0 {
 		args := append([]any{micros(now)}, delivered...)
 		if _, err := tx.ExecContext(ctx, s.q("UPDATE webhook_deliveries SET state = 'delivered', finished_at = ? WHERE id IN ("+
 			inList(len(delivered))+")"), args...); err != nil {
-			return fmt.Errorf("finish webhook deliveries: %w", err)
+			return 0, fmt.Errorf("finish webhook deliveries: %w", err)
 		}
 	}
 	for ep := range reset {
 		// Conditional, so that the usual case (no failures) does not
 		// write the endpoint row at all.
 		if _, err := tx.ExecContext(ctx, s.q("UPDATE webhook_endpoints SET failures = 0, failing_since = 0 WHERE id = ? AND failures > 0"), ep); err != nil {
-			return fmt.Errorf("finish webhook deliveries: %w", err)
+			return 0, fmt.Errorf("finish webhook deliveries: %w", err)
 		}
 	}
-	return s.pruneAttempts(ctx, tx, fs, len(attempts))
+	return len(attempts), nil
 }
 
 // heldDeliveries reads (and on PostgreSQL locks, in id order) the running
@@ -535,11 +543,19 @@ func (s *Store) deliveryLeaseLost(ctx context.Context, q queryer, id string) err
 // pruneAttempts now and then cuts the logs of the batch's endpoints back
 // to the last webhook.LogSize attempts: pruning on every write would
 // double the writes of the busiest path, and a log a little over its size
-// for a while does no harm.
-func (s *Store) pruneAttempts(ctx context.Context, tx *sql.Tx, fs []webhook.Finish, written int) error {
+// for a while does no harm. It runs after the outcomes' commit, statement
+// by statement: two nodes pruning one endpoint's log at once can deadlock
+// on its rows, and that must cost a prune, not the outcomes. A prune
+// that fails is left to a later one.
+func (s *Store) pruneAttempts(ctx context.Context, fs []webhook.Finish, written int) {
 	if written == 0 || rand.N(webhook.LogSize/4) >= written {
-		return nil
+		return
 	}
+	_ = s.pruneAttemptsOf(ctx, fs)
+}
+
+func (s *Store) pruneAttemptsOf(ctx context.Context, fs []webhook.Finish) error {
+	tx := s.wdb
 	rows, err := tx.QueryContext(ctx, s.q("SELECT DISTINCT endpoint_id FROM webhook_deliveries WHERE id IN ("+inList(len(fs))+")"), finishIDs(fs)...)
 	if err != nil {
 		return fmt.Errorf("prune webhook attempts: %w", err)
