@@ -315,6 +315,11 @@ type WebhookStore interface {
 	// outcomes. A refused item gets its error in its result and the others
 	// go ahead; an error returned means nothing was written.
 	FinishWebhookDeliveries(ctx context.Context, fs []webhook.Finish) ([]webhook.FinishResult, error)
+	// FinishAndClaimWebhookDeliveries is FinishWebhookDeliveries and then
+	// ClaimWebhookDeliveries in one transaction: outcomes unblock their
+	// conversations' next deliveries, which a busy worker takes at once.
+	FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhook.Finish, nodeID string, lease time.Duration,
+		limit int) ([]webhook.FinishResult, []webhook.Delivery, error)
 	// ReleaseWebhookDelivery hands a running delivery back without counting
 	// the attempt.
 	ReleaseWebhookDelivery(ctx context.Context, id, token string) error

@@ -339,6 +339,16 @@ func (m *Store) FinishWebhookDelivery(ctx context.Context, id, token string, o w
 func (m *Store) FinishWebhookDeliveries(ctx context.Context, fs []webhook.Finish) ([]webhook.FinishResult, error) {
 	return observe(m, "FinishWebhookDeliveries", func() ([]webhook.FinishResult, error) { return m.s.FinishWebhookDeliveries(ctx, fs) })
 }
+func (m *Store) FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhook.Finish, nodeID string, lease time.Duration,
+	limit int) ([]webhook.FinishResult, []webhook.Delivery, error) {
+	var claimed []webhook.Delivery
+	rs, err := observe(m, "FinishAndClaimWebhookDeliveries", func() ([]webhook.FinishResult, error) {
+		rs, ds, err := m.s.FinishAndClaimWebhookDeliveries(ctx, fs, nodeID, lease, limit)
+		claimed = ds
+		return rs, err
+	})
+	return rs, claimed, err
+}
 func (m *Store) ReleaseWebhookDelivery(ctx context.Context, id, token string) error {
 	return observeErr(m, "ReleaseWebhookDelivery", func() error { return m.s.ReleaseWebhookDelivery(ctx, id, token) })
 }

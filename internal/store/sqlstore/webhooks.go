@@ -213,69 +213,145 @@ func scanDelivery(sc interface{ Scan(...any) error }, extra ...any) (*webhook.De
 // serialises them; on PostgreSQL SKIP LOCKED lets them pass each other, and
 // a row leased meanwhile fails the re-check on its new version.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease time.Duration, limit int) ([]webhook.Delivery, error) {
-	if err := chat.ValidateID("nodeId", nodeID); err != nil {
+	if err := checkClaim(nodeID, lease, limit); err != nil {
 		return nil, err
 	}
-	if lease <= 0 {
-		return nil, chat.FieldError("lease", "lease must be positive")
-	}
-	if limit <= 0 {
-		return nil, chat.FieldError("limit", "limit must be positive")
-	}
-	limit = min(limit, maxClaim)
 	claim, err := s.claimStmt(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []webhook.Delivery
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		rows, err := tx.StmtContext(ctx, claim).QueryContext(ctx, micros(now), micros(now), limit)
-		if err != nil {
-			return fmt.Errorf("claim webhook deliveries: %w", err)
-		}
-		defer rows.Close()
-		var cands []webhook.Delivery
-		for rows.Next() {
-			var body, url string
-			var sealed []byte
-			var evCreated int64
-			d, err := scanDelivery(rows, &body, &evCreated, &url, &sealed)
-			if err != nil {
-				return fmt.Errorf("claim webhook deliveries: %w", err)
-			}
-			d.Event = webhook.Event{ID: d.EventID, AppID: d.AppID, Type: d.EventType, ConversationID: d.ConversationID,
-				Body: json.RawMessage(body), CreatedAt: fromMicros(evCreated)}
-			d.Endpoint = webhook.Endpoint{ID: d.EndpointID, AppID: d.AppID, URL: url, Sealed: sealed, Enabled: true}
-			cands = append(cands, *d)
-		}
-		if err := wrapRowsErr(rows, "claim webhook deliveries"); err != nil {
-			return err
-		}
-		rows.Close()
-		if len(cands) == 0 {
-			return nil
-		}
-		// One token for the whole claim: it is always paired with the
-		// delivery's id, and one UPDATE leases them all.
-		token := chat.NewID()
-		args := []any{nodeID, token, micros(now.Add(lease))}
-		for i := range cands {
-			d := &cands[i]
-			d.State, d.Attempts, d.LeaseToken = webhook.DeliveryRunning, d.Attempts+1, token
-			args = append(args, d.ID)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET state = 'running', attempts = attempts + 1,
-			lease_owner = ?, lease_token = ?, lease_expires_at = ? WHERE id IN (`+inList(len(cands))+")"), args...); err != nil {
-			return fmt.Errorf("claim webhook deliveries: %w", err)
-		}
-		out = cands
-		return nil
+		out, err = s.claimIn(ctx, tx, nodeID, lease, func(now time.Time) (*sql.Rows, error) {
+			return tx.StmtContext(ctx, claim).QueryContext(ctx, micros(now), micros(now), min(limit, maxClaim))
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// FinishAndClaimWebhookDeliveries stores outcomes as FinishWebhookDeliveries
+// does and then, in the same transaction, claims the next due delivery of
+// each endpoint and conversation it finished one of. A finished delivery
+// is what lets its conversation's next one go, so a busy worker takes the
+// deliveries its outcomes unblocked for the price of one commit instead of
+// two, one after the other. Only those conversations are looked at, by
+// their open index, rather than every head of the queue as a claim does:
+// that costs what the batch is long, not what the queue is long.
+func (s *Store) FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhook.Finish, nodeID string, lease time.Duration,
+	limit int) ([]webhook.FinishResult, []webhook.Delivery, error) {
+	if err := checkClaim(nodeID, lease, limit); err != nil {
+		return nil, nil, err
+	}
+	out := make([]webhook.FinishResult, len(fs))
+	if len(fs) == 0 {
+		return out, nil, nil
+	}
+	var claimed []webhook.Delivery
+	var written int
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if written, err = s.finishIn(ctx, tx, fs, out); err != nil {
+			return err
+		}
+		claimed, err = s.claimIn(ctx, tx, nodeID, lease, func(now time.Time) (*sql.Rows, error) {
+			ids := finishIDs(fs)
+			return tx.QueryContext(ctx, s.q(`WITH done AS (SELECT DISTINCT endpoint_id, conversation_id FROM webhook_deliveries
+					WHERE id IN (`+inList(len(ids))+`)),
+				heads AS (SELECT (SELECT MIN(o.n) FROM webhook_deliveries o WHERE o.endpoint_id = done.endpoint_id
+					AND o.conversation_id = done.conversation_id AND o.state IN ('pending', 'running')) AS n FROM done)
+				`+claimHeads+s.skipLocked()), append(ids, micros(now), micros(now), min(limit, maxClaim))...)
+		})
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.pruneAttempts(ctx, fs, written)
+	return out, claimed, nil
+}
+
+func checkClaim(nodeID string, lease time.Duration, limit int) error {
+	if err := chat.ValidateID("nodeId", nodeID); err != nil {
+		return err
+	}
+	if lease <= 0 {
+		return chat.FieldError("lease", "lease must be positive")
+	}
+	if limit <= 0 {
+		return chat.FieldError("limit", "limit must be positive")
+	}
+	return nil
+}
+
+// claimHeads selects, of the deliveries numbered in a CTE heads, those
+// due (pending and due, or running with an expired lease) on enabled
+// endpoints, oldest first; its arguments are now twice and a limit.
+const claimHeads = `SELECT ` + deliveryCols + `, e.body, e.created_at, p.url, p.sealed
+		FROM heads h
+		JOIN webhook_deliveries d ON d.n = h.n
+		JOIN webhook_events e ON e.id = d.event_id
+		JOIN webhook_endpoints p ON p.id = d.endpoint_id
+		WHERE ((d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'running' AND d.lease_expires_at <= ?))
+		  AND p.enabled
+		ORDER BY d.n LIMIT ?`
+
+// skipLocked lets concurrent claimers on PostgreSQL pass each other's
+// rows; SQLite's single writer serialises them anyway.
+func (s *Store) skipLocked() string {
+	if s.flavor == Postgres {
+		return " FOR UPDATE OF d SKIP LOCKED"
+	}
+	return ""
+}
+
+// claimIn leases, within tx, the deliveries query finds (claimHeads's
+// columns) as of now.
+func (s *Store) claimIn(ctx context.Context, tx *sql.Tx, nodeID string, lease time.Duration,
+	query func(now time.Time) (*sql.Rows, error)) ([]webhook.Delivery, error) {
+	now := s.now()
+	rows, err := query(now)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	defer rows.Close()
+	var cands []webhook.Delivery
+	for rows.Next() {
+		var body, url string
+		var sealed []byte
+		var evCreated int64
+		d, err := scanDelivery(rows, &body, &evCreated, &url, &sealed)
+		if err != nil {
+			return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+		}
+		d.Event = webhook.Event{ID: d.EventID, AppID: d.AppID, Type: d.EventType, ConversationID: d.ConversationID,
+			Body: json.RawMessage(body), CreatedAt: fromMicros(evCreated)}
+		d.Endpoint = webhook.Endpoint{ID: d.EndpointID, AppID: d.AppID, URL: url, Sealed: sealed, Enabled: true}
+		cands = append(cands, *d)
+	}
+	if err := wrapRowsErr(rows, "claim webhook deliveries"); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	// One token for the whole claim: it is always paired with the
+	// delivery's id, and one UPDATE leases them all.
+	token := chat.NewID()
+	args := []any{nodeID, token, micros(now.Add(lease))}
+	for i := range cands {
+		d := &cands[i]
+		d.State, d.Attempts, d.LeaseToken = webhook.DeliveryRunning, d.Attempts+1, token
+		args = append(args, d.ID)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET state = 'running', attempts = attempts + 1,
+		lease_owner = ?, lease_token = ?, lease_expires_at = ? WHERE id IN (`+inList(len(cands))+")"), args...); err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	return cands, nil
 }
 
 // claimStmt is the claim's query, prepared once: it runs several times a
@@ -289,10 +365,6 @@ func (s *Store) claimStmt(ctx context.Context) (*sql.Stmt, error) {
 	if s.claim != nil {
 		return s.claim, nil
 	}
-	lock := ""
-	if s.flavor == Postgres {
-		lock = " FOR UPDATE OF d SKIP LOCKED"
-	}
 	// A delivery may go when it is its conversation's head for its
 	// endpoint (the open one with the lowest n) and is due. The heads are
 	// found first, from the open index in one ordered pass, and only they
@@ -301,14 +373,7 @@ func (s *Store) claimStmt(ctx context.Context) (*sql.Stmt, error) {
 	// on PostgreSQL made a claim cost as much as the queue was long.
 	st, err := s.wdb.PrepareContext(ctx, s.q(`WITH heads AS (SELECT MIN(n) AS n FROM webhook_deliveries
 			WHERE state IN ('pending', 'running') GROUP BY endpoint_id, conversation_id)
-		SELECT `+deliveryCols+`, e.body, e.created_at, p.url, p.sealed
-		FROM heads h
-		JOIN webhook_deliveries d ON d.n = h.n
-		JOIN webhook_events e ON e.id = d.event_id
-		JOIN webhook_endpoints p ON p.id = d.endpoint_id
-		WHERE ((d.state = 'pending' AND d.next_attempt_at <= ?) OR (d.state = 'running' AND d.lease_expires_at <= ?))
-		  AND p.enabled
-		ORDER BY d.n LIMIT ?`+lock))
+		`+claimHeads+s.skipLocked()))
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: prepare: %w", err)
 	}
@@ -335,64 +400,76 @@ func (s *Store) FinishWebhookDeliveries(ctx context.Context, fs []webhook.Finish
 	if len(fs) == 0 {
 		return out, nil
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		held, err := s.heldDeliveries(ctx, tx, fs)
-		if err != nil {
-			return err
-		}
-		var attempts [][]any
-		var delivered []any
-		reset := map[string]bool{}
-		for i, f := range fs {
-			d := held[f.DeliveryID]
-			if d == nil || f.Token == "" || d.LeaseToken != f.Token {
-				lost := s.deliveryLeaseLost(ctx, tx, f.DeliveryID)
-				if !chat.IsCode(lost, chat.CodeConflict) && !chat.IsCode(lost, chat.CodeNotFound) {
-					return lost
-				}
-				out[i].Err = lost
-				continue
-			}
-			delete(held, f.DeliveryID) // a repeat in the batch is refused, not applied twice
-			a := trimAttempt(f.Outcome.Attempt)
-			a.At = now
-			a.DeliveryID, a.EndpointID, a.EventID, a.EventType, a.Attempt = d.ID, d.EndpointID, d.EventID, d.EventType, d.Attempts
-			attempts = append(attempts, []any{d.AppID, d.EndpointID, d.ID, d.EventID, string(d.EventType), a.Attempt, a.StatusCode,
-				a.LatencyMillis, a.Error, a.Response, micros(now)})
-			if a.OK() {
-				delivered = append(delivered, d.ID)
-				reset[d.EndpointID] = true
-				continue
-			}
-			if out[i].Disabled, err = s.failDelivery(ctx, tx, d, f.Outcome, now); err != nil {
-				return err
-			}
-		}
-		if err := s.insertRows(ctx, tx, `webhook_attempts (app_id, endpoint_id, delivery_id, event_id, event_type,
-			attempt, status_code, latency_ms, error, response, at)`, attempts); err != nil {
-			return fmt.Errorf("log webhook attempts: %w", err)
-		}
-		if len(delivered) > 0 {
-			args := append([]any{micros(now)}, delivered...)
-			if _, err := tx.ExecContext(ctx, s.q("UPDATE webhook_deliveries SET state = 'delivered', finished_at = ? WHERE id IN ("+
-				inList(len(delivered))+")"), args...); err != nil {
-				return fmt.Errorf("finish webhook deliveries: %w", err)
-			}
-		}
-		for ep := range reset {
-			// Conditional, so that the usual case (no failures) does not
-			// write the endpoint row at all.
-			if _, err := tx.ExecContext(ctx, s.q("UPDATE webhook_endpoints SET failures = 0, failing_since = 0 WHERE id = ? AND failures > 0"), ep); err != nil {
-				return fmt.Errorf("finish webhook deliveries: %w", err)
-			}
-		}
-		return s.pruneAttempts(ctx, tx, fs, len(attempts))
+	var written int
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		written, err = s.finishIn(ctx, tx, fs, out)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.pruneAttempts(ctx, fs, written)
 	return out, nil
+}
+
+// finishIn stores fs's outcomes within tx, each one's result in out, and
+// reports how many attempts it logged.
+func (s *Store) finishIn(ctx context.Context, tx *sql.Tx, fs []webhook.Finish, out []webhook.FinishResult) (int, error) {
+	if len(fs) == 0 {
+		return 0, nil
+	}
+	now := s.now()
+	held, err := s.heldDeliveries(ctx, tx, fs)
+	if err != nil {
+		return 0, err
+	}
+	var attempts [][]any
+	var delivered []any
+	reset := map[string]bool{}
+	for i, f := range fs {
+		d := held[f.DeliveryID]
+		if d == nil || f.Token == "" || d.LeaseToken != f.Token {
+			lost := s.deliveryLeaseLost(ctx, tx, f.DeliveryID)
+			if !chat.IsCode(lost, chat.CodeConflict) && !chat.IsCode(lost, chat.CodeNotFound) {
+				return 0, lost
+			}
+			out[i].Err = lost
+			continue
+		}
+		delete(held, f.DeliveryID) // a repeat in the batch is refused, not applied twice
+		a := trimAttempt(f.Outcome.Attempt)
+		a.At = now
+		a.DeliveryID, a.EndpointID, a.EventID, a.EventType, a.Attempt = d.ID, d.EndpointID, d.EventID, d.EventType, d.Attempts
+		attempts = append(attempts, []any{d.AppID, d.EndpointID, d.ID, d.EventID, string(d.EventType), a.Attempt, a.StatusCode,
+			a.LatencyMillis, a.Error, a.Response, micros(now)})
+		if a.OK() {
+			delivered = append(delivered, d.ID)
+			reset[d.EndpointID] = true
+			continue
+		}
+		if out[i].Disabled, err = s.failDelivery(ctx, tx, d, f.Outcome, now); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.insertRows(ctx, tx, `webhook_attempts (app_id, endpoint_id, delivery_id, event_id, event_type,
+		attempt, status_code, latency_ms, error, response, at)`, attempts); err != nil {
+		return 0, fmt.Errorf("log webhook attempts: %w", err)
+	}
+	if len(delivered) > 0 {
+		args := append([]any{micros(now)}, delivered...)
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE webhook_deliveries SET state = 'delivered', finished_at = ? WHERE id IN ("+
+			inList(len(delivered))+")"), args...); err != nil {
+			return 0, fmt.Errorf("finish webhook deliveries: %w", err)
+		}
+	}
+	for ep := range reset {
+		// Conditional, so that the usual case (no failures) does not
+		// write the endpoint row at all.
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE webhook_endpoints SET failures = 0, failing_since = 0 WHERE id = ? AND failures > 0"), ep); err != nil {
+			return 0, fmt.Errorf("finish webhook deliveries: %w", err)
+		}
+	}
+	return len(attempts), nil
 }
 
 // heldDeliveries reads (and on PostgreSQL locks, in id order) the running
@@ -466,11 +543,19 @@ func (s *Store) deliveryLeaseLost(ctx context.Context, q queryer, id string) err
 // pruneAttempts now and then cuts the logs of the batch's endpoints back
 // to the last webhook.LogSize attempts: pruning on every write would
 // double the writes of the busiest path, and a log a little over its size
-// for a while does no harm.
-func (s *Store) pruneAttempts(ctx context.Context, tx *sql.Tx, fs []webhook.Finish, written int) error {
+// for a while does no harm. It runs after the outcomes' commit, statement
+// by statement: two nodes pruning one endpoint's log at once can deadlock
+// on its rows, and that must cost a prune, not the outcomes. A prune
+// that fails is left to a later one.
+func (s *Store) pruneAttempts(ctx context.Context, fs []webhook.Finish, written int) {
 	if written == 0 || rand.N(webhook.LogSize/4) >= written {
-		return nil
+		return
 	}
+	_ = s.pruneAttemptsOf(ctx, fs)
+}
+
+func (s *Store) pruneAttemptsOf(ctx context.Context, fs []webhook.Finish) error {
+	tx := s.wdb
 	rows, err := tx.QueryContext(ctx, s.q("SELECT DISTINCT endpoint_id FROM webhook_deliveries WHERE id IN ("+inList(len(fs))+")"), finishIDs(fs)...)
 	if err != nil {
 		return fmt.Errorf("prune webhook attempts: %w", err)

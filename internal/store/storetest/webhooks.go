@@ -30,6 +30,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T, clock store.Clock) store.
 		{"Retention", testWebhookRetention},
 		{"DeliveryOrderAndRetry", testDeliveryOrderAndRetry},
 		{"DeliveryLease", testDeliveryLease},
+		{"FinishAndClaim", testFinishAndClaim},
 		{"AutoDisable", testWebhookAutoDisable},
 		{"LogAndRedeliver", testWebhookLogAndRedeliver},
 		{"TenantIsolation", testWebhookTenantIsolation},

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/bus"
 	"github.com/switchboard-chat/switchboard/internal/chat"
 	"github.com/switchboard-chat/switchboard/internal/service"
+	"github.com/switchboard-chat/switchboard/internal/store"
 	"github.com/switchboard-chat/switchboard/internal/store/postgres/pgtest"
 	"github.com/switchboard-chat/switchboard/internal/webhook"
 	"github.com/switchboard-chat/switchboard/internal/webhook/deliver"
@@ -37,7 +38,8 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 		// as many in flight: what the receiver and loopback allow.
 		b.Run(db.name+"/drain", func(b *testing.B) {
 			for range b.N {
-				benchDrain(b, db.open(b), 10000, 256)
+				f := db.open(b)
+				benchDrain(b, f, []*fixture{f}, 10000, 256)
 			}
 		})
 		// latency: messages sent through the service at a steady rate
@@ -52,6 +54,77 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 			})
 		}
 	}
+	// Two nodes: two stores on one PostgreSQL database, each with its own
+	// worker, draining one queue between them.
+	b.Run("postgres-2-nodes/drain", func(b *testing.B) {
+		for range b.N {
+			bs := bus.NewLocal()
+			svcs, stores := postgresNodes(b, pgtest.URL(b), 2, bs)
+			f := fixtureOn(b, svcs[0], stores[0], bs)
+			g := &fixture{t: b, svc: svcs[1], store: stores[1], bus: bs}
+			benchDrain(b, f, []*fixture{f, g}, 10000, 256)
+		}
+	})
+}
+
+// stageTimes adds up the wall time of the workers' store calls, the
+// stages of a delivery that are round trips to the database.
+type stageTimes struct {
+	mu                        sync.Mutex
+	claims, finishes          int
+	claimTime, finishTime     time.Duration
+	claimed, finished, reused int
+}
+
+// timedStore is a store whose delivery calls are timed into t.
+type timedStore struct {
+	store.Store
+	t *stageTimes
+}
+
+func (s timedStore) ClaimWebhookDeliveries(ctx context.Context, nodeID string, lease time.Duration, limit int) ([]webhook.Delivery, error) {
+	start := time.Now()
+	ds, err := s.Store.ClaimWebhookDeliveries(ctx, nodeID, lease, limit)
+	s.t.add(func(t *stageTimes) { t.claims++; t.claimTime += time.Since(start); t.claimed += len(ds) })
+	return ds, err
+}
+
+func (s timedStore) FinishWebhookDeliveries(ctx context.Context, fs []webhook.Finish) ([]webhook.FinishResult, error) {
+	start := time.Now()
+	rs, err := s.Store.FinishWebhookDeliveries(ctx, fs)
+	s.t.add(func(t *stageTimes) { t.finishes++; t.finishTime += time.Since(start); t.finished += len(fs) })
+	return rs, err
+}
+
+func (s timedStore) FinishAndClaimWebhookDeliveries(ctx context.Context, fs []webhook.Finish, nodeID string, lease time.Duration,
+	limit int) ([]webhook.FinishResult, []webhook.Delivery, error) {
+	start := time.Now()
+	rs, ds, err := s.Store.FinishAndClaimWebhookDeliveries(ctx, fs, nodeID, lease, limit)
+	s.t.add(func(t *stageTimes) {
+		t.finishes++
+		t.finishTime += time.Since(start)
+		t.finished += len(fs)
+		t.reused += len(ds)
+	})
+	return rs, ds, err
+}
+
+func (t *stageTimes) add(f func(*stageTimes)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f(t)
+}
+
+// report gives each stage's mean wall time per call and items per call.
+func (t *stageTimes) report(b *testing.B) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	per := func(d time.Duration, n int) float64 { return float64(d.Microseconds()) / 1000 / float64(max(n, 1)) }
+	b.ReportMetric(per(t.claimTime, t.claims), "claim-ms")
+	b.ReportMetric(float64(t.claimed)/float64(max(t.claims, 1)), "claimed/claim")
+	b.ReportMetric(per(t.finishTime, t.finishes), "finish-ms")
+	b.ReportMetric(float64(t.finished)/float64(max(t.finishes, 1)), "finished/finish")
+	b.ReportMetric(float64(t.reused)/float64(max(t.finishes, 1)), "claimed/finish")
 }
 
 func postgresFixture(t testing.TB) *fixture {
@@ -103,7 +176,9 @@ func benchConvs(f *fixture, n int) []chat.Conversation {
 	return out
 }
 
-func benchDrain(b *testing.B, f *fixture, events, convs int) {
+// benchDrain queues events through f, then starts a worker on each of
+// nodes and times until the receiver has them all.
+func benchDrain(b *testing.B, f *fixture, nodes []*fixture, events, convs int) {
 	var mu sync.Mutex
 	got := map[string]bool{}
 	done := make(chan struct{})
@@ -131,8 +206,13 @@ func benchDrain(b *testing.B, f *fixture, events, convs int) {
 	// The baseline sends bodies as big as the events'.
 	bare := bareRate(b, rc.URL, bytes.Repeat([]byte("x"), len(ev.Body)), events, deliver.DefaultConcurrency)
 	b.ResetTimer()
+	var stages stageTimes
 	start := time.Now()
-	f.worker(deliver.Options{AllowPrivate: true})
+	for i, n := range nodes {
+		g := *n
+		g.store = timedStore{Store: n.store, t: &stages}
+		g.worker(deliver.Options{AllowPrivate: true, NodeID: fmt.Sprint("node-", i)})
+	}
 	select {
 	case <-done:
 	case <-time.After(60 * time.Second):
@@ -144,6 +224,7 @@ func benchDrain(b *testing.B, f *fixture, events, convs int) {
 	b.ReportMetric(rate, "deliveries/s")
 	b.ReportMetric(bare, "bare-req/s")
 	b.ReportMetric(rate/bare, "of-bare")
+	stages.report(b)
 }
 
 func benchLatency(b *testing.B, f *fixture, events, rate, convs int) {
@@ -166,7 +247,10 @@ func benchLatency(b *testing.B, f *fixture, events, rate, convs int) {
 	})
 	f.endpoint(rc.URL, service.WebhookInput{})
 	cs := benchConvs(f, convs)
-	f.worker(deliver.Options{AllowPrivate: true})
+	var stages stageTimes
+	g := *f
+	g.store = timedStore{Store: f.store, t: &stages}
+	g.worker(deliver.Options{AllowPrivate: true})
 	b.ResetTimer()
 	// Sends start on a steady clock, each on its own goroutine (at most
 	// 64 at once), the way many clients' requests arrive.
@@ -203,4 +287,5 @@ func benchLatency(b *testing.B, f *fixture, events, rate, convs int) {
 	b.ReportMetric(q(0.5), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(events), "events")
+	stages.report(b)
 }

@@ -104,13 +104,24 @@ type Worker struct {
 	log    *slog.Logger
 	client *http.Client
 	wake   chan struct{}
+	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	// slots holds one token per delivery this node has claimed and not yet
+	// finished, at most Concurrency. Only the claim loop adds tokens; the
+	// finisher passes a finished delivery's token on to one it claimed in
+	// the same transaction, or gives it back.
+	slots chan struct{}
+	wg    sync.WaitGroup
+	once  sync.Once
 
 	// Outcomes go to one finisher goroutine, which stores whatever has
 	// queued up in one transaction: a commit per delivery would cap a node
-	// at the database's commits per second.
+	// at the database's commits per second. The same transaction claims
+	// the next deliveries of the conversations it finished: a
+	// conversation's next event can go only once the one before it is
+	// finished, so claiming in a separate transaction afterwards would put
+	// two commits, one after the other, between a conversation's
+	// consecutive deliveries.
 	finishes   chan *finishReq
 	stopFinish chan struct{}
 	finisher   sync.WaitGroup
@@ -153,7 +164,8 @@ func New(o Options) *Worker {
 	if o.SweepEvery <= 0 {
 		o.SweepEvery = DefaultSweepEvery
 	}
-	w := &Worker{o: o, log: o.Logger, wake: make(chan struct{}, 1), finishes: make(chan *finishReq), stopFinish: make(chan struct{})}
+	w := &Worker{o: o, log: o.Logger, wake: make(chan struct{}, 1), slots: make(chan struct{}, o.Concurrency),
+		finishes: make(chan *finishReq), stopFinish: make(chan struct{})}
 	if w.log == nil {
 		w.log = slog.Default()
 	}
@@ -183,6 +195,7 @@ func New(o Options) *Worker {
 // Start runs the claim loop until ctx ends or Close is called.
 func (w *Worker) Start(ctx context.Context) {
 	ctx, w.cancel = context.WithCancel(ctx)
+	w.ctx = ctx
 	unsub := func() {}
 	if w.o.Bus != nil {
 		// Messages and conversation changes are what write the outbox;
@@ -267,14 +280,16 @@ func (w *Worker) Close() {
 	w.finisher.Wait()
 }
 
-// finish hands an outcome to the finisher and waits for its result.
-func (w *Worker) finish(f webhook.Finish) webhook.FinishResult {
+// finish hands an outcome, and with it the delivery's slot, to the
+// finisher and waits for its result. ok is false when the worker closed
+// first, leaving the slot with the caller.
+func (w *Worker) finish(f webhook.Finish) (res webhook.FinishResult, ok bool) {
 	r := &finishReq{f: f, done: make(chan webhook.FinishResult, 1)}
 	select {
 	case w.finishes <- r:
-		return <-r.done
+		return <-r.done, true
 	case <-w.stopFinish:
-		return webhook.FinishResult{Err: errors.New("the worker is closed")}
+		return webhook.FinishResult{Err: errors.New("the worker is closed")}, false
 	}
 }
 
@@ -301,9 +316,16 @@ func (w *Worker) finishLoop() {
 		for i, r := range batch {
 			fs[i] = r.f
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		rs, err := w.o.Store.FinishWebhookDeliveries(ctx, fs)
-		cancel()
+		rs, claimed, err := w.finishBatch(fs)
+		// The batch's slots pass to what was claimed; the rest are free.
+		// This comes before the replies: until then the batch's senders
+		// keep Close waiting, so no new sender can start after it.
+		for _, d := range claimed {
+			w.dispatch(d)
+		}
+		for range len(batch) - len(claimed) {
+			<-w.slots
+		}
 		for i, r := range batch {
 			if err != nil {
 				r.done <- webhook.FinishResult{Err: err}
@@ -311,7 +333,40 @@ func (w *Worker) finishLoop() {
 			}
 			r.done <- rs[i]
 		}
+		if len(claimed) < len(batch) {
+			// Slots came free, and other conversations may be due (new
+			// ones, retries), which only the claim loop looks for.
+			w.Poke()
+		}
 	}
+}
+
+// finishBatch stores outcomes and, unless the worker is stopping, claims
+// what they unblocked in the same transaction, at most one per outcome.
+func (w *Worker) finishBatch(fs []webhook.Finish) ([]webhook.FinishResult, []webhook.Delivery, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if w.ctx.Err() != nil {
+		rs, err := w.o.Store.FinishWebhookDeliveries(ctx, fs)
+		return rs, nil, err
+	}
+	rs, claimed, err := w.o.Store.FinishAndClaimWebhookDeliveries(ctx, fs, w.o.NodeID, w.o.Lease, len(fs))
+	if err != nil && w.ctx.Err() == nil {
+		w.log.WarnContext(ctx, "storing webhook outcomes failed", "err", err)
+	}
+	return rs, claimed, err
+}
+
+// dispatch sends d on its own goroutine; d's slot is already taken.
+func (w *Worker) dispatch(d webhook.Delivery) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		if !w.deliver(w.ctx, d) {
+			<-w.slots
+			w.Poke()
+		}
+	}()
 }
 
 // Poke makes the worker look at the queue now rather than at its next poll.
@@ -323,18 +378,18 @@ func (w *Worker) Poke() {
 }
 
 func (w *Worker) loop(ctx context.Context) {
-	slots := make(chan struct{}, w.o.Concurrency)
 	tick := time.NewTicker(w.o.Poll)
 	defer tick.Stop()
 	// Under load, a claim waits until a few slots are free: every claim is
-	// a write transaction, and claiming one delivery per finished one would
-	// spend the database's commits on claims. With the queue short (the
-	// last claim found less than it asked for) it claims at once, which is
-	// what keeps the delay low when the node is not busy.
+	// a write transaction, and claiming one delivery per freed slot would
+	// spend the database's commits on claims (the finisher's claims cost
+	// no commit of their own). With the queue short (the last claim found
+	// less than it asked for) it claims at once, which is what keeps the
+	// delay low when the node is not busy.
 	minClaim := max(1, w.o.Concurrency/8)
 	busy := false
 	for {
-		if free := cap(slots) - len(slots); free > 0 && (!busy || free >= minClaim) {
+		if free := cap(w.slots) - len(w.slots); free > 0 && (!busy || free >= minClaim) {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			ds, err := w.o.Store.ClaimWebhookDeliveries(cctx, w.o.NodeID, w.o.Lease, free)
 			cancel()
@@ -342,13 +397,8 @@ func (w *Worker) loop(ctx context.Context) {
 				w.log.WarnContext(ctx, "claiming webhook deliveries failed", "err", err)
 			}
 			for _, d := range ds {
-				slots <- struct{}{}
-				w.wg.Add(1)
-				go func(d webhook.Delivery) {
-					defer w.wg.Done()
-					defer func() { <-slots; w.Poke() }()
-					w.deliver(ctx, d)
-				}(d)
+				w.slots <- struct{}{}
+				w.dispatch(d)
 			}
 			busy = len(ds) == free
 			if busy && len(ds) > 0 {
@@ -364,8 +414,9 @@ func (w *Worker) loop(ctx context.Context) {
 	}
 }
 
-// deliver sends one delivery and stores the outcome.
-func (w *Worker) deliver(ctx context.Context, d webhook.Delivery) {
+// deliver sends one delivery and stores the outcome. It reports whether
+// the delivery's slot went to the finisher with the outcome.
+func (w *Worker) deliver(ctx context.Context, d webhook.Delivery) (slotPassed bool) {
 	a := w.send(ctx, d)
 	// The outcome is stored even while shutting down: the request is over.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -376,13 +427,13 @@ func (w *Worker) deliver(ctx context.Context, d webhook.Delivery) {
 		if err := w.o.Store.ReleaseWebhookDelivery(sctx, d.ID, d.LeaseToken); err != nil && !chat.IsCode(err, chat.CodeConflict) {
 			w.log.WarnContext(sctx, "releasing a webhook delivery failed; it is retried after its lease", "delivery", d.ID, "err", err)
 		}
-		return
+		return false
 	}
 	o := webhook.Outcome{Attempt: a, DisableAfter: w.o.DisableAfter, DisableMinFailures: w.o.DisableMinFailures}
 	if !a.OK() {
 		o.RetryAt = w.o.Retry.Next(d.Attempts, d.Event.CreatedAt, time.Now())
 	}
-	res := w.finish(webhook.Finish{DeliveryID: d.ID, Token: d.LeaseToken, Outcome: o})
+	res, slotPassed := w.finish(webhook.Finish{DeliveryID: d.ID, Token: d.LeaseToken, Outcome: o})
 	disabled, err := res.Disabled, res.Err
 	switch {
 	case chat.IsCode(err, chat.CodeConflict):
@@ -396,6 +447,7 @@ func (w *Worker) deliver(ctx context.Context, d webhook.Delivery) {
 	if disabled {
 		w.announceDisabled(sctx, d)
 	}
+	return slotPassed
 }
 
 // announceDisabled tells admins: the log for operators, and a bus event
