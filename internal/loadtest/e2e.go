@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -180,26 +178,15 @@ func RunE2E(ctx context.Context, cfg E2EConfig) (*E2EReport, error) {
 // node: one subscribed connection and one sending connection per contact,
 // the same total rate, send → message frame timed.
 func runE2EBaseline(ctx context.Context, cfg E2EConfig) (*BaselineResult, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := serveBare()
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: NewBareServer(), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		<-done
-	}()
+	defer stop()
 	d := min(cfg.Duration, maxBaselineDuration)
 	rate := max(int(cfg.Rate+0.5), 1)
 	cpu0 := processCPU()
-	r, err := runLoad(ctx, &bare{url: "ws://" + ln.Addr().String() + "/ws", src: sources{perIP: cfg.PerIP}},
+	r, err := runLoad(ctx, &bare{url: url, src: sources{perIP: cfg.PerIP}},
 		loadParams{clients: cfg.Contacts, conversations: cfg.Contacts, rate: rate, duration: d, drain: 10 * time.Second, log: cfg.Log})
 	if err != nil {
 		return nil, err

@@ -143,9 +143,20 @@ func (c Config) params() loadParams {
 // runBaseline serves the bare fan-out server on a loopback port of this
 // process and puts the same load on it.
 func runBaseline(ctx context.Context, cfg Config, src sources) (*loadResult, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := serveBare()
 	if err != nil {
 		return nil, err
+	}
+	defer stop()
+	return runLoad(ctx, &bare{url: url, src: src}, cfg.params())
+}
+
+// serveBare starts the bare fan-out server on a loopback port and returns
+// its WebSocket URL and the function that stops it.
+func serveBare() (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: NewBareServer(), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
@@ -153,15 +164,15 @@ func runBaseline(ctx context.Context, cfg Config, src sources) (*loadResult, err
 		defer close(done)
 		_ = srv.Serve(ln)
 	}()
-	defer func() {
+	stop = func() {
 		// Hijacked WebSocket connections are not tracked by Shutdown; the
 		// load has closed its ends, which ends their handlers.
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 		<-done
-	}()
-	return runLoad(ctx, &bare{url: "ws://" + ln.Addr().String() + "/ws", src: src}, cfg.params())
+	}
+	return "ws://" + ln.Addr().String() + "/ws", stop, nil
 }
 
 // report prints the runs side by side, the baseline first, with the ratio
