@@ -401,9 +401,12 @@ func (s *stream) deliverStatus() {
 	frame := encode(statusFrame{Type: frameConvStatus, ConversationID: conv.ID, Conversation: st})
 	for _, sub := range s.contactSubs() {
 		sub.mu.Lock()
-		ready := sub.ready && !sub.gone
+		// A subscription still starting gets it too: the change may land
+		// between its subscribed frame and its replay, and a status frame
+		// carries the whole state, with no seq to keep in order.
+		gone := sub.gone
 		sub.mu.Unlock()
-		if ready {
+		if !gone {
 			// Queued like a message, not dropped when busy: a lost status
 			// would leave the banner wrong until the next change.
 			sub.c.enqueue(frame)
