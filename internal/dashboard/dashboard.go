@@ -13,7 +13,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"io/fs"
 	"net/http"
 	"strings"
 
@@ -44,15 +43,7 @@ type Handler struct {
 
 // New prepares the shell and hashes the files once.
 func New() (*Handler, error) {
-	sub, err := fs.Sub(embedded, "files")
-	if err != nil {
-		return nil, err
-	}
-	files, err := webvendor.NewAssets(sub, Prefix)
-	if err != nil {
-		return nil, err
-	}
-	importMap, err := webvendor.ImportMapWith(files, "dash/")
+	files, importMap, err := webvendor.App(embedded, "files", Prefix, "dash/")
 	if err != nil {
 		return nil, err
 	}

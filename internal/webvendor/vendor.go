@@ -94,6 +94,25 @@ func ImportMapWith(own *Assets, prefix string) ([]byte, error) {
 	return json.Marshal(map[string]any{"imports": imports})
 }
 
+// App loads a page's own modules from dir of fsys, served under urlPrefix,
+// and returns them with the page's import map, in which they are named
+// alias+file. The dashboard and the widget are both built this way.
+func App(fsys fs.FS, dir, urlPrefix, alias string) (*Assets, []byte, error) {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := NewAssets(sub, urlPrefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	importMap, err := ImportMapWith(files, alias)
+	if err != nil {
+		return nil, nil, err
+	}
+	return files, importMap, nil
+}
+
 // ScriptHash is the CSP source ('sha256-…') that allows one inline script
 // with exactly this body.
 func ScriptHash(body []byte) string {

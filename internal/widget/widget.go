@@ -15,7 +15,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
-	"io/fs"
 	"net/http"
 	"strings"
 
@@ -72,15 +71,7 @@ func newPage(body []byte, ctype, policy string) page {
 
 // New prepares the pages and hashes the files once.
 func New(o Options) (*Handler, error) {
-	sub, err := fs.Sub(embedded, "files")
-	if err != nil {
-		return nil, err
-	}
-	files, err := webvendor.NewAssets(sub, Prefix)
-	if err != nil {
-		return nil, err
-	}
-	importMap, err := webvendor.ImportMapWith(files, "sb/")
+	files, importMap, err := webvendor.App(embedded, "files", Prefix, "sb/")
 	if err != nil {
 		return nil, err
 	}
